@@ -1,0 +1,166 @@
+"""Config fields shared by every app, and declarative validation.
+
+Each app declares one frozen dataclass that subclasses `BaseConfig`. Fields are made with
+`option(...)`, which records the help text, the allowed choices and numeric bounds; the CLI
+(`shared.cli`) reads the same metadata, so help, validation and errors come from one place.
+"""
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+from typing import Any
+from typing import Optional
+
+CELLS = ("lstm", "gru", "simple_rnn")
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+INITIALIZERS = ("glorot_uniform", "he_normal", "orthogonal")
+ACTIVATIONS = ("tanh", "relu")
+
+
+def option(
+    default: Any,
+    help: str,
+    *,
+    choices: Optional[tuple] = None,
+    min: Optional[float] = None,
+    max: Optional[float] = None,
+    min_exclusive: bool = False,
+) -> Any:
+    """A dataclass field with CLI help, allowed choices and numeric bounds."""
+    metadata = {
+        "help": help,
+        "choices": choices,
+        "min": min,
+        "max": max,
+        "min_exclusive": min_exclusive,
+    }
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(frozen=True)
+class BaseConfig:
+    """Fields common to every app: data source, run directory, training loop, recurrent block."""
+
+    # Data and run directory.
+    data_dir: Optional[str] = option(
+        None,
+        "Folder with your own data (see CONTRACT.md); default: the app's standard TFDS data set",
+    )
+    tfds_data_dir: Optional[str] = option(None, "TFDS cache folder (default: TFDS's own)")
+    output_dir: str = option("runs/default", "Run directory for checkpoints, logs, plots, export")
+    validation_split: float = option(
+        0.1,
+        "Fraction of train/ used for validation when the data has no val/ split",
+        min=0.0,
+        max=0.5,
+        min_exclusive=True,
+    )
+    # Training loop.
+    seed: int = option(1337, "Random seed for weights, shuffling and the validation split")
+    batch_size: int = option(32, "Examples per batch", min=1)
+    epochs: int = option(20, "Maximum number of epochs", min=1)
+    learning_rate: float = option(1e-3, "Adam learning rate", min=0.0, min_exclusive=True)
+    clipnorm: float = option(1.0, "Gradient clipping by norm (0 disables)", min=0.0)
+    patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
+    # Recurrent block (shared.layers.RecurrentStack).
+    cell: str = option("lstm", "Recurrent cell", choices=CELLS)
+    units: int = option(64, "Units per recurrent layer (per direction)", min=1)
+    num_layers: int = option(1, "Stacked recurrent layers", min=1)
+    bidirectional: bool = option(True, "Run each recurrent layer in both directions")
+    merge_mode: str = option("concat", "How bidirectional outputs merge", choices=MERGE_MODES)
+    dropout: float = option(0.0, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
+    recurrent_dropout: float = option(
+        0.0, "Dropout on recurrent state (slower: no fused kernel)", min=0.0, max=0.95
+    )
+    l2: float = option(0.0, "L2 penalty on input and recurrent kernels", min=0.0)
+    kernel_initializer: str = option(
+        "glorot_uniform", "Input-kernel initializer", choices=INITIALIZERS
+    )
+    recurrent_initializer: str = option(
+        "orthogonal", "Recurrent-kernel initializer", choices=INITIALIZERS
+    )
+    activation: str = option("tanh", "Recurrent activation", choices=ACTIVATIONS)
+
+    def __post_init__(self):
+        validate_fields(self)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    def recurrent_kwargs(self) -> dict:
+        """The arguments of `shared.layers.RecurrentStack` taken from this config."""
+        names = (
+            "cell",
+            "units",
+            "num_layers",
+            "bidirectional",
+            "merge_mode",
+            "dropout",
+            "recurrent_dropout",
+            "l2",
+            "kernel_initializer",
+            "recurrent_initializer",
+            "activation",
+        )
+        return {name: getattr(self, name) for name in names}
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output_dir)
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """Resolved type annotations of a config dataclass, by field name."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def validate_fields(config: Any) -> None:
+    """Check every field against its declared choices and bounds; `ValueError` names the flag."""
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        meta = f.metadata
+        values = value if isinstance(value, tuple) else (value,)
+        for item in values:
+            if meta.get("choices") and item not in meta["choices"]:
+                allowed = ", ".join(map(str, meta["choices"]))
+                raise ValueError(f"--{f.name}: invalid value {item!r} (choose from {allowed})")
+            if isinstance(item, bool) or not isinstance(item, (int, float)):
+                continue
+            low, high = meta.get("min"), meta.get("max")
+            if low is not None and (item < low or (meta.get("min_exclusive") and item == low)):
+                relation = ">" if meta.get("min_exclusive") else ">="
+                raise ValueError(f"--{f.name}: must be {relation} {low}, got {item}")
+            if high is not None and item > high:
+                raise ValueError(f"--{f.name}: must be <= {high}, got {item}")
+
+
+def load_config_file(cls: type, path: str) -> dict[str, Any]:
+    """Read a `config.json`; unknown keys are an error (a typo must not be silently ignored)."""
+    try:
+        values = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--config: cannot read {path}: {error}") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"--config: {path} must hold a JSON object")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"--config: unknown field(s) in {path}: {', '.join(unknown)}")
+    types = field_types(cls)
+    return {
+        name: tuple(v) if isinstance(v, list) and _is_tuple(types[name]) else v
+        for name, v in values.items()
+    }
+
+
+def _is_tuple(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is tuple
+
+
+def read_config(cls: type, path: Path, **overrides: Any) -> Any:
+    """A config saved as `config.json` by an earlier run, with some fields replaced."""
+    values = load_config_file(cls, str(path))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return cls(**values)

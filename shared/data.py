@@ -1,0 +1,99 @@
+"""`tf.data` steps shared by the apps, written as small functions or `dataset.apply` factories."""
+
+from typing import Any
+from typing import Callable
+from typing import Optional
+
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def with_options(dataset: tf.data.Dataset, deterministic: bool = True) -> tf.data.Dataset:
+    """Deterministic element order (seeded runs repeat) with tf.data's default optimizations."""
+    options = tf.data.Options()
+    options.deterministic = deterministic
+    options.experimental_optimization.map_parallelization = True
+    return dataset.with_options(options)
+
+
+def split_validation(
+    dataset: tf.data.Dataset, fraction: float, seed: int
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """Split off a seeded random `fraction` of `dataset` as validation, without loading it.
+
+    Each element's side is decided by a stateless draw keyed on (seed, index), so the split is
+    the same every time the datasets are iterated and in every run with the same seed.
+    """
+
+    def in_validation(index, element):
+        draw = tf.random.stateless_uniform([], seed=tf.stack([tf.cast(seed, tf.int64), index]))
+        return draw < fraction
+
+    keyed = dataset.enumerate()
+    validation = keyed.filter(in_validation)
+    train = keyed.filter(lambda index, element: tf.logical_not(in_validation(index, element)))
+    drop_index = lambda index, element: element  # noqa: E731
+    return train.map(drop_index), validation.map(drop_index)
+
+
+def batch_sequences(
+    batch_size: int,
+    *,
+    length_fn: Callable[..., tf.Tensor],
+    max_length: int,
+    bucketing: bool = True,
+    shuffle_seed: Optional[int] = None,
+    padded_shapes: Optional[Any] = None,
+    chunk_batches: int = 64,
+) -> Callable[[tf.data.Dataset], tf.data.Dataset]:
+    """Batch variable-length examples by length, or pad every batch to `max_length`.
+
+    With `bucketing`, each chunk of `chunk_batches * batch_size` consecutive examples is sorted
+    by `length_fn` and cut into batches, so a batch holds examples of almost the same length and
+    is padded only to its own longest one. Unlike `bucket_by_sequence_length` with fixed
+    boundaries, no bucket is left with a partial batch: only a chunk's last batch can be short,
+    and padding is near zero. With a `shuffle_seed` (training) the batches are then shuffled, so
+    lengths do not arrive in order. Every example is kept exactly once.
+    Without `bucketing`, batches are padded to `max_length` (`padded_shapes` may say so
+    explicitly for nested elements). Use as `dataset.apply(batch_sequences(...))`.
+    """
+
+    def sort_chunk(element, lengths):
+        order = tf.argsort(lengths, stable=True)
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), element)
+
+    def apply(dataset: tf.data.Dataset) -> tf.data.Dataset:
+        if not bucketing:
+            shapes = padded_shapes or tf.nest.map_structure(
+                lambda spec: [max_length if d is None else d for d in spec.shape],
+                dataset.element_spec,
+            )
+            return dataset.padded_batch(batch_size, padded_shapes=shapes)
+        batches = (
+            dataset.map(lambda *element: (element, length_fn(*element)))
+            .ragged_batch(batch_size * chunk_batches)
+            .map(sort_chunk, num_parallel_calls=AUTOTUNE)
+            .unbatch()
+            # Rows of a ragged batch unbatch as ragged specs; identity makes them dense again.
+            .map(lambda *element: _single(tf.nest.map_structure(tf.identity, element)))
+            .padded_batch(batch_size)
+        )
+        if shuffle_seed is not None:
+            batches = batches.shuffle(chunk_batches, seed=shuffle_seed)
+        return batches
+
+    return apply
+
+
+def _single(element: tuple) -> Any:
+    """Undo the tuple that `map(lambda *element: ...)` wraps around one-component elements."""
+    return element[0] if len(element) == 1 else element
+
+
+def count(dataset: tf.data.Dataset) -> int:
+    """Number of elements, from the cardinality when known, else by iterating once."""
+    cardinality = int(dataset.cardinality())
+    if cardinality >= 0:
+        return cardinality
+    return int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))

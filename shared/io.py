@@ -1,0 +1,68 @@
+"""Atomic writes: every artifact goes to a temporary sibling first, then `os.replace`.
+
+An interrupted run therefore never leaves a half-written `metrics.json`, checkpoint or plot:
+readers see the previous complete file or the new complete file.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+from typing import Iterator
+
+
+@contextlib.contextmanager
+def atomic_path(path: os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success rename it over `path`, else delete it.
+
+    The temporary name keeps the final name as its suffix (`.tmp-123-best.keras`), so writers
+    that check extensions (Keras wants `.keras`, `.weights.h5`) accept it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".tmp-{os.getpid()}-{path.name}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+
+
+def write_text(path: os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_json(path: os.PathLike, value: Any) -> None:
+    write_text(path, json.dumps(value, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def read_json(path: os.PathLike) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _jsonable(value: Any) -> Any:
+    """numpy scalars and arrays to plain Python for `json.dumps`."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def save_model(model: Any, path: os.PathLike) -> None:
+    """`model.save` to a `.keras` file, atomically."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def save_weights(model: Any, path: os.PathLike) -> None:
+    """`model.save_weights` (model and optimizer variables) to `.weights.h5`, atomically."""
+    with atomic_path(path) as tmp:
+        model.save_weights(tmp)

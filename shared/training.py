@@ -1,0 +1,166 @@
+"""The training runner every app uses: run directory, seeds, optimizer and a resumable `fit`."""
+
+import dataclasses
+import json
+import math
+import shutil
+import sys
+import warnings
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+from shared import io
+from shared.callbacks import BestModelCheckpoint
+from shared.callbacks import ResumableEarlyStopping
+from shared.callbacks import TrainingState
+from shared.callbacks import best_and_wait
+from shared.callbacks import load_state
+from shared.callbacks import save_state
+from shared.config import BaseConfig
+from shared.errors import UserError
+from shared.run_dir import RunDir
+
+# Fields that may change when an interrupted run is resumed.
+_RESUMABLE_CHANGES = {"epochs", "output_dir", "patience"}
+
+
+@dataclasses.dataclass
+class FitResult:
+    history: list[dict]
+    stop_reason: str  # "completed", "early_stopping" or "nan"
+    best_epoch: int
+    train_seconds: float
+    train_examples_per_second: float
+
+
+def prepare_run(config: BaseConfig) -> RunDir:
+    """Seed every generator, check a resumable state matches `config`, write `config.json`."""
+    keras.utils.set_random_seed(config.seed)
+    run = RunDir(config.run_dir)
+    if load_state(run.resume_state) and run.config.exists():
+        _check_same_settings(io.read_json(run.config), json.loads(config.to_json()), run)
+    run.root.mkdir(parents=True, exist_ok=True)
+    io.write_text(run.config, config.to_json())
+    return run
+
+
+def _check_same_settings(saved: dict, current: dict, run: RunDir) -> None:
+    changed = [
+        f"{key}: {saved.get(key)!r} -> {current.get(key)!r}"
+        for key in sorted(current)
+        if key not in _RESUMABLE_CHANGES and saved.get(key) != current.get(key)
+    ]
+    if changed:
+        raise UserError(
+            f"{run.root} holds an interrupted run with other settings ({'; '.join(changed)}); "
+            f"rerun with the same settings to resume, or choose another --output_dir"
+        )
+
+
+def make_optimizer(config: BaseConfig) -> keras.optimizers.Optimizer:
+    """Adam with the config's learning rate and gradient clipping by norm."""
+    return keras.optimizers.Adam(
+        learning_rate=config.learning_rate, clipnorm=config.clipnorm or None
+    )
+
+
+def fit(
+    model: keras.Model,
+    train_data: tf.data.Dataset,
+    validation_data: tf.data.Dataset,
+    config: BaseConfig,
+    *,
+    num_train_examples: int,
+    monitor: str = "val_loss",
+    mode: str = "min",
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: str | int = "auto",
+) -> FitResult:
+    """Train a compiled model with checkpoints, early stopping and resume; load the best weights.
+
+    If the run directory holds the state of an interrupted run, training continues after its
+    last complete epoch with the optimizer state, history, best value and patience it had.
+    """
+    run = RunDir(config.run_dir)
+    state = load_state(run.resume_state)
+    history: list[dict] = []
+    if state:
+        history = state["history"]
+        if state.get("weights"):
+            model.optimizer.build(model.trainable_variables)
+            model.load_weights(run.resume_state / state["weights"])
+        print(f"Resuming {run.root} after epoch {len(history)}")
+    if verbose == "auto":  # a live progress bar in a terminal, one line per epoch in a log
+        verbose = 1 if sys.stdout.isatty() else 2
+    if not (state and state.get("stop_reason")) and len(history) < config.epochs:
+        best, wait = best_and_wait(history, monitor, mode)
+        # Bucketed datasets have an unknown number of batches; the end of one is expected.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=config.epochs,
+            initial_epoch=len(history),
+            callbacks=[
+                keras.callbacks.TerminateOnNaN(),
+                TrainingState(run.resume_state, history, run.history),
+                BestModelCheckpoint(run.best_model, monitor, mode, best=best),
+                ResumableEarlyStopping(
+                    monitor=monitor, mode=mode, patience=config.patience, best=best, wait=wait
+                ),
+                keras.callbacks.TensorBoard(str(run.logs)),
+                *callbacks,
+            ],
+            shuffle=False,  # datasets shuffle themselves (seeded)
+            verbose=verbose,
+        )
+    return _finish_fit(model, run, history, config, num_train_examples, monitor, mode)
+
+
+def _finish_fit(model, run, history, config, num_train_examples, monitor, mode) -> FitResult:
+    if not history:
+        raise UserError(f"{run.root}: no epoch was trained")
+    if not math.isfinite(history[-1].get("loss", math.nan)):
+        stop_reason = "nan"
+    elif len(history) < config.epochs:
+        stop_reason = "early_stopping"
+    else:
+        stop_reason = "completed"
+    state = load_state(run.resume_state) or {}
+    if state.get("stop_reason") != stop_reason:
+        save_state(run.resume_state, history, weights=state.get("weights"), stop_reason=stop_reason)
+    if not run.best_model.exists():
+        raise UserError(
+            f"training diverged (loss is NaN) in epoch {len(history)} before any "
+            f"checkpoint; lower --learning_rate or raise --clipnorm"
+        )
+    model.load_weights(run.best_model)
+    best, _ = best_and_wait(history, monitor, mode)
+    best_epoch = next(r["epoch"] for r in history if r.get(monitor) == best)
+    fit_seconds = sum(r["fit_seconds"] for r in history)
+    return FitResult(
+        history=history,
+        stop_reason=stop_reason,
+        best_epoch=best_epoch,
+        train_seconds=round(sum(r["epoch_seconds"] for r in history), 3),
+        train_examples_per_second=round(num_train_examples * len(history) / fit_seconds, 2),
+    )
+
+
+def finish_run(run: RunDir) -> None:
+    """Forget the resumable state once everything is written: a new run starts afresh."""
+    shutil.rmtree(run.resume_state, ignore_errors=True)
+
+
+def run_summary(result: FitResult, num_examples: dict[str, int]) -> dict:
+    """The training part of `metrics.json`."""
+    return {
+        "examples": num_examples,
+        "epochs_trained": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stop_reason": result.stop_reason,
+        "train_seconds": result.train_seconds,
+        "train_examples_per_second": result.train_examples_per_second,
+    }

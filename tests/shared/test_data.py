@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shared.data import batch_sequences
+from shared.data import count
+from shared.data import split_validation
+
+
+def variable_length_dataset(num_examples=200, max_length=60, seed=0):
+    """Element i is ({"ids": [i+1] * length_i}, i): every example is identifiable."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, max_length + 1, size=num_examples)
+    ragged = tf.ragged.constant([[i + 1] * int(n) for i, n in enumerate(lengths)])
+    data = tf.data.Dataset.from_tensor_slices((ragged, np.arange(num_examples)))
+    return data.map(lambda ids, i: ({"ids": ids}, i)), lengths
+
+
+@pytest.mark.parametrize("bucketing", [True, False])
+def test_batching_keeps_every_example_exactly_once(bucketing):
+    data, lengths = variable_length_dataset()
+    batched = data.apply(
+        batch_sequences(
+            16, length_fn=lambda x, i: tf.shape(x["ids"])[0], max_length=60, bucketing=bucketing
+        )
+    )
+    seen = []
+    for features, index in batched.as_numpy_iterator():
+        assert len(index) <= 16
+        for row, i in zip(features["ids"], index):
+            # The row holds the example's own tokens followed only by padding.
+            assert list(row[: lengths[i]]) == [i + 1] * lengths[i]
+            assert not row[lengths[i] :].any()
+        seen.extend(index.tolist())
+        if bucketing:
+            assert features["ids"].shape[1] == lengths[index].max()  # padded to its own longest
+        else:
+            assert features["ids"].shape[1] == 60
+    assert sorted(seen) == list(range(len(lengths)))
+
+
+def test_bucketing_pads_less_than_fixed_length():
+    data, lengths = variable_length_dataset(num_examples=400, max_length=200)
+    length_fn = lambda x, i: tf.shape(x["ids"])[0]  # noqa: E731
+
+    def padded_cells(bucketing):
+        batched = data.apply(
+            batch_sequences(16, length_fn=length_fn, max_length=200, bucketing=bucketing)
+        )
+        return sum(x["ids"].size for x, _ in batched.as_numpy_iterator())
+
+    real_cells = int(lengths.sum())
+    assert padded_cells(True) < 1.05 * real_cells < 0.6 * padded_cells(False)
+
+
+def test_training_batches_are_shuffled_but_complete():
+    data, lengths = variable_length_dataset(num_examples=300)
+    batching = batch_sequences(
+        8,
+        length_fn=lambda x, i: tf.shape(x["ids"])[0],
+        max_length=60,
+        shuffle_seed=1,
+        chunk_batches=10,
+    )
+    batches = [index.tolist() for _, index in data.apply(batching).as_numpy_iterator()]
+    assert sorted(i for batch in batches for i in batch) == list(range(300))
+    batch_lengths = [max(lengths[batch]) for batch in batches]
+    assert batch_lengths != sorted(batch_lengths)  # not in length order
+    assert sum(len(batch) < 8 for batch in batches) <= 300 // (8 * 10) + 1
+
+
+def test_single_component_elements_keep_their_structure():
+    data = tf.data.Dataset.from_tensor_slices(tf.ragged.constant([[1, 2, 3], [4], [5, 6]]))
+    batched = data.apply(batch_sequences(2, length_fn=tf.size, max_length=5))
+    assert [b.tolist() for b in batched.as_numpy_iterator()] == [[[4, 0], [5, 6]], [[1, 2, 3]]]
+
+
+def test_split_validation_is_a_seeded_partition():
+    data = tf.data.Dataset.range(1000)
+    train, val = split_validation(data, 0.1, seed=3)
+    train_items, val_items = list(train.as_numpy_iterator()), list(val.as_numpy_iterator())
+    assert sorted(train_items + val_items) == list(range(1000))
+    assert 60 < len(val_items) < 140
+    again_train, again_val = split_validation(data, 0.1, seed=3)
+    assert list(again_val.as_numpy_iterator()) == val_items  # same seed, same split
+    assert list(val.as_numpy_iterator()) == val_items  # stable across iterations
+    _, other = split_validation(data, 0.1, seed=4)
+    assert list(other.as_numpy_iterator()) != val_items
+
+
+def test_count_with_and_without_known_cardinality():
+    assert count(tf.data.Dataset.range(7)) == 7
+    assert count(tf.data.Dataset.range(10).filter(lambda x: x % 2 == 0)) == 5

@@ -1,0 +1,168 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shared import io
+from shared.callbacks import BestModelCheckpoint
+from shared.callbacks import ResumableEarlyStopping
+from shared.callbacks import best_and_wait
+from shared.callbacks import load_state
+from shared.config import BaseConfig
+from shared.errors import UserError
+from shared.training import finish_run
+from shared.training import fit
+from shared.training import make_optimizer
+from shared.training import prepare_run
+
+STEPS_PER_EPOCH = 4
+
+
+def toy_config(tmp_path, **overrides) -> BaseConfig:
+    values = dict(output_dir=str(tmp_path / "run"), epochs=4, patience=10, learning_rate=0.01)
+    return BaseConfig(**{**values, **overrides})
+
+
+def toy_data(targets_nan: bool = False) -> tf.data.Dataset:
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    if targets_nan:
+        y[:] = np.nan
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(32 // STEPS_PER_EPOCH)
+
+
+def toy_model(config: BaseConfig) -> keras.Model:
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=make_optimizer(config), loss="mse")
+    return model
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    def __init__(self, interrupt_at=None):
+        super().__init__()
+        self.epochs, self.interrupt_at = [], interrupt_at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.interrupt_at:
+            raise KeyboardInterrupt
+        self.epochs.append(epoch)
+
+
+def test_interrupted_run_resumes_after_its_last_complete_epoch(tmp_path):
+    config = toy_config(tmp_path)
+    run = prepare_run(config)
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            toy_model(config),
+            toy_data(),
+            toy_data(),
+            config,
+            num_train_examples=32,
+            callbacks=[EpochRecorder(interrupt_at=2)],
+            verbose=0,
+        )
+    state = load_state(run.resume_state)
+    assert state["epoch"] == 2
+    assert sorted(p.name for p in run.resume_state.glob("*.h5")) == [state["weights"]]
+
+    recorder = EpochRecorder()
+    model = toy_model(config)  # fresh weights: everything must come from the saved state
+    result = fit(
+        model,
+        toy_data(),
+        toy_data(),
+        config,
+        num_train_examples=32,
+        callbacks=[recorder],
+        verbose=0,
+    )
+    assert recorder.epochs == [2, 3]
+    assert [record["epoch"] for record in result.history] == [1, 2, 3, 4]
+    assert int(model.optimizer.iterations) == 4 * STEPS_PER_EPOCH  # optimizer state restored
+    assert run.history.read_text().count("\n") == 1 + 4
+    assert result.stop_reason == "completed" and run.best_model.exists()
+    assert result.train_examples_per_second > 0
+
+
+def test_finished_run_starts_afresh_after_finish_run(tmp_path):
+    config = toy_config(tmp_path, epochs=2)
+    run = prepare_run(config)
+    fit(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
+    finish_run(run)
+    recorder = EpochRecorder()
+    fit(
+        toy_model(config),
+        toy_data(),
+        toy_data(),
+        config,
+        num_train_examples=32,
+        callbacks=[recorder],
+        verbose=0,
+    )
+    assert recorder.epochs == [0, 1]
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    config = toy_config(tmp_path)
+    prepare_run(config)
+    with pytest.raises(KeyboardInterrupt):
+        fit(
+            toy_model(config),
+            toy_data(),
+            toy_data(),
+            config,
+            num_train_examples=32,
+            callbacks=[EpochRecorder(interrupt_at=1)],
+            verbose=0,
+        )
+    prepare_run(toy_config(tmp_path, epochs=9))  # more epochs: allowed
+    with pytest.raises(UserError, match="units: 64 -> 8"):
+        prepare_run(toy_config(tmp_path, units=8))
+
+
+def test_nan_loss_before_any_checkpoint_is_a_clear_error(tmp_path):
+    config = toy_config(tmp_path)
+    prepare_run(config)
+    with pytest.raises(UserError, match="NaN"):
+        fit(
+            toy_model(config),
+            toy_data(targets_nan=True),
+            toy_data(),
+            config,
+            num_train_examples=32,
+            verbose=0,
+        )
+
+
+def test_best_and_wait():
+    history = [{"val_loss": 0.5}, {"val_loss": 0.3}, {"val_loss": 0.4}, {"val_loss": 0.6}]
+    assert best_and_wait(history, "val_loss", "min") == (0.3, 2)
+    assert best_and_wait(history, "val_loss", "max") == (0.6, 0)
+    assert best_and_wait([], "val_loss", "min") == (None, 0)
+
+
+def test_checkpoint_keeps_the_best_of_an_earlier_run(tmp_path):
+    path = tmp_path / "best.keras"
+    callback = BestModelCheckpoint(path, best=0.3)
+    callback.set_model(toy_model(toy_config(tmp_path)))
+    callback.on_epoch_end(0, {"val_loss": 0.4})
+    assert not path.exists()
+    callback.on_epoch_end(1, {"val_loss": float("nan")})
+    assert not path.exists()
+    callback.on_epoch_end(2, {"val_loss": 0.2})
+    assert path.exists() and callback.best == 0.2
+
+
+def test_early_stopping_keeps_the_patience_of_an_earlier_run(tmp_path):
+    callback = ResumableEarlyStopping(best=0.3, wait=2, patience=3, monitor="val_loss")
+    callback.set_model(toy_model(toy_config(tmp_path)))
+    callback.on_train_begin()
+    callback.on_epoch_end(5, {"val_loss": 0.5})
+    assert callback.model.stop_training
+
+
+def test_config_json_is_written_atomically_and_complete(tmp_path):
+    config = toy_config(tmp_path)
+    run = prepare_run(config)
+    assert io.read_json(run.config)["units"] == config.units
+    assert [p.name for p in run.root.iterdir()] == ["config.json"]
