@@ -1,0 +1,210 @@
+"""Review data: raw (text, label) splits from TFDS or an aclImdb-layout folder, and batching."""
+
+import dataclasses
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from apps.sentiment.config import SentimentConfig
+from shared.data import AUTOTUNE
+from shared.data import batch_sequences
+from shared.data import count
+from shared.data import split_validation
+from shared.data import with_options
+from shared.errors import UserError
+
+
+@dataclasses.dataclass
+class Splits:
+    """Unbatched `(text, label)` datasets for train/val/test, class names and example counts."""
+
+    datasets: dict[str, tf.data.Dataset]
+    class_names: tuple[str, ...]
+    counts: dict[str, int]
+
+
+# === Text to token ids (used in tf.data and inside the exported graph) ===
+
+
+@keras.saving.register_keras_serializable(package="sentiment")
+def standardize(text: tf.Tensor) -> tf.Tensor:
+    """Lower-case, drop `<br />` tags, keep letters, digits, apostrophes, `!` and `?` as tokens."""
+    text = tf.strings.lower(text, encoding="utf-8")
+    text = tf.strings.regex_replace(text, r"<br\s*/?>", " ")
+    text = tf.strings.regex_replace(text, r"([!?])", r" \1 ")
+    return tf.strings.regex_replace(text, r"[^\p{L}\p{N}'!? ]+", " ")
+
+
+def make_vectorizer(
+    train_texts: tf.data.Dataset, vocab_size: int
+) -> keras.layers.TextVectorization:
+    """A `TextVectorization` adapted on the training texts only (id 0 = padding, 1 = [UNK])."""
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=vocab_size, standardize=standardize, ragged=True, name="vectorizer"
+    )
+    vectorizer.adapt(train_texts.batch(512))
+    return vectorizer
+
+
+def tokenize(
+    vectorizer: keras.layers.TextVectorization, texts: tf.Tensor, max_length: int
+) -> tf.RaggedTensor:
+    """Token ids `[batch, (tokens)]` int32; a long review keeps its first 1/4 and last 3/4.
+
+    Reviews tend to end with the verdict, so the ending gets most of the `max_length` budget.
+    """
+    token_ids = tf.cast(vectorizer(texts), tf.int32)
+    head = max_length // 4
+    tail = max_length - head
+    positions = tf.ragged.range(token_ids.row_lengths())
+    lengths = tf.expand_dims(token_ids.row_lengths(), 1)
+    keep = (positions < head) | (positions >= lengths - tail)
+    return tf.ragged.boolean_mask(token_ids, keep)
+
+
+def pad_batch(token_ids: tf.RaggedTensor) -> tf.Tensor:
+    """Post-padded dense ids `[batch, time]` with at least one time step."""
+    return at_least_one_step(token_ids.to_tensor(default_value=0))
+
+
+def at_least_one_step(token_ids: tf.Tensor) -> tf.Tensor:
+    """Pad the last (time) axis to one step if empty: an empty review is one masked step."""
+    missing = tf.maximum(0, 1 - tf.shape(token_ids)[-1])
+    paddings = tf.concat([tf.zeros([tf.rank(token_ids) - 1, 2], tf.int32), [[0, missing]]], 0)
+    return tf.pad(token_ids, paddings)
+
+
+def make_dataset(
+    examples: tf.data.Dataset,
+    vectorizer: keras.layers.TextVectorization,
+    config: SentimentConfig,
+    *,
+    training: bool,
+) -> tf.data.Dataset:
+    """Batched `({"token_ids": ids}, label)`; shuffled only for training."""
+    dataset = (
+        examples.batch(256)
+        .map(
+            lambda text, label: (tokenize(vectorizer, text, config.max_length), label),
+            num_parallel_calls=AUTOTUNE,
+        )
+        .unbatch()
+        .map(
+            lambda ids, label: ({"token_ids": at_least_one_step(ids)}, label),
+            num_parallel_calls=AUTOTUNE,
+        )
+        .cache()
+    )
+    if training:
+        dataset = dataset.shuffle(20_000, seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.apply(
+        batch_sequences(
+            config.batch_size,
+            length_fn=lambda features, label: tf.shape(features["token_ids"])[0],
+            max_length=config.max_length,
+            bucketing=config.bucketing,
+            shuffle_seed=config.seed if training else None,
+        )
+    )
+    return with_options(dataset.prefetch(AUTOTUNE))
+
+
+# === Loading raw splits ===
+
+
+def load_splits(config: SentimentConfig) -> Splits:
+    """Train/val/test `(text, label)` splits from `--data_dir`, or from TFDS by default."""
+    if config.data_dir:
+        datasets, class_names = load_folder(Path(config.data_dir), config.class_names)
+    else:
+        datasets, class_names = load_tfds(config.tfds_name, config.tfds_data_dir)
+    if "val" not in datasets:
+        datasets["train"], datasets["val"] = split_validation(
+            datasets["train"], config.validation_split, config.seed
+        )
+    counts = {split: count(dataset) for split, dataset in datasets.items()}
+    for split, n in counts.items():
+        if n == 0:
+            raise UserError(
+                f"the {split} split is empty; add examples or change --validation_split"
+            )
+    return Splits(datasets, class_names, counts)
+
+
+def load_tfds(name: str, data_dir: str | None) -> tuple[dict[str, tf.data.Dataset], tuple]:
+    """`train` and `test` of a TFDS text-classification data set, as `(text, label)`."""
+    import tensorflow_datasets as tfds
+
+    try:
+        (train, test), info = tfds.load(
+            name, split=["train", "test"], as_supervised=True, with_info=True, data_dir=data_dir
+        )
+    except Exception as error:  # download, network and builder errors all end the run here
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(
+            f"cannot load TFDS data set {name!r}: {reason[:300]}; check the "
+            f"network, or pass --data_dir with your own data"
+        ) from None
+    class_names = tuple(info.features["label"].names)
+    return {"train": train, "test": test}, class_names
+
+
+def load_folder(root: Path, class_names: tuple[str, ...] = ()) -> tuple[dict, tuple]:
+    """`<root>/<split>/<label>/*.txt` in the aclImdb layout; every file is checked first."""
+    if not root.is_dir():
+        raise UserError(f"--data_dir {root}: no such folder")
+    splits = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+    for required in ("train", "test"):
+        if required not in splits:
+            raise UserError(
+                f"--data_dir {root}: missing the {required}/ folder (layout: <split>/<label>/*.txt)"
+            )
+    labels = {split: check_split(root / split) for split in splits}
+    class_names = class_names or labels["train"]
+    for split in splits:
+        if set(labels[split]) != set(class_names):
+            raise UserError(
+                f"{root / split}: labels {list(labels[split])} differ from the "
+                f"class names {list(class_names)}"
+            )
+    datasets = {
+        split: keras.utils.text_dataset_from_directory(
+            root / split,
+            labels="inferred",
+            label_mode="int",
+            class_names=list(class_names),
+            batch_size=None,
+            shuffle=False,
+        )
+        for split in splits
+    }
+    return datasets, tuple(class_names)
+
+
+def check_split(split_dir: Path) -> tuple[str, ...]:
+    """Label folder names of a split; raises `UserError` naming any bad folder or file."""
+    labels = tuple(sorted(p.name for p in split_dir.iterdir() if p.is_dir()))
+    if len(labels) < 2:
+        raise UserError(
+            f"{split_dir}: found {len(labels)} label folder(s) {list(labels)}; "
+            f"need at least 2 (layout: <split>/<label>/*.txt)"
+        )
+    for label in labels:
+        files = sorted((split_dir / label).glob("*.txt"))
+        if not files:
+            raise UserError(f"{split_dir / label}: no .txt files")
+        for path in files:
+            check_text_file(path)
+    return labels
+
+
+def check_text_file(path: Path) -> None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
+    if not text.strip():
+        raise UserError(f"{path}: empty review")

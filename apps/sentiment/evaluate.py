@@ -1,0 +1,102 @@
+"""Evaluate a finished sentiment run again (through its export) and rewrite `metrics.json`.
+
+python -m apps.sentiment.evaluate --run_dir runs/sentiment [--data_dir DIR]
+"""
+
+from pathlib import Path
+from typing import Callable
+from typing import Optional
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from apps.sentiment.config import SentimentConfig
+from apps.sentiment.data import load_splits
+from shared import io
+from shared.cli import ArgumentParser
+from shared.cli import command
+from shared.config import read_config
+from shared.errors import UserError
+from shared.export import load_signature
+from shared.metrics import classification_report
+from shared.metrics import majority_baseline
+from shared.plots import plot_confusion_matrix
+from shared.run_dir import RunDir
+
+
+def labels_of(dataset: tf.data.Dataset) -> np.ndarray:
+    """The integer labels of a `(features, label)` dataset, batched or not, in order."""
+    return np.concatenate([np.reshape(y, [-1]) for _, y in dataset.as_numpy_iterator()])
+
+
+def test_metrics(
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    train_labels: np.ndarray,
+    class_names: Sequence[str],
+) -> dict:
+    """`metrics.json` content for the test split: the model's report and the majority baseline."""
+    return {
+        **classification_report(labels, probabilities, class_names),
+        "baseline_majority": majority_baseline(train_labels, labels, class_names),
+    }
+
+
+def write_report(run: RunDir, metrics: dict, class_names: Sequence[str]) -> None:
+    io.write_json(run.metrics, metrics)
+    plot_confusion_matrix(
+        metrics["confusion_matrix"], class_names, run.plots / "confusion_matrix.png"
+    )
+
+
+def predict_strings(
+    serve: Callable[..., dict], texts: tf.data.Dataset, batch_size: int = 64
+) -> np.ndarray:
+    """Probabilities from a serving signature for a dataset of strings."""
+    batches = [serve(text=batch)["probabilities"].numpy() for batch in texts.batch(batch_size)]
+    return np.concatenate(batches)
+
+
+@command
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = ArgumentParser(prog="python -m apps.sentiment.evaluate", description=__doc__)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    parser.add_argument("--data_dir", help="Evaluate on this folder instead of the run's data")
+    parser.add_argument("--tfds_data_dir", help="TFDS cache folder")
+    args = parser.parse_args(argv)
+    run = RunDir(Path(args.run_dir))
+    if not run.config.exists():
+        raise UserError(f"{run.root}: no config.json; is this a run directory?")
+    config = read_config(
+        SentimentConfig, run.config, data_dir=args.data_dir, tfds_data_dir=args.tfds_data_dir
+    )
+    serve = load_signature(run)
+    splits = load_splits(config)
+    if splits.class_names != config.class_names:
+        raise UserError(
+            f"the data's classes {list(splits.class_names)} differ from the run's "
+            f"{list(config.class_names)}"
+        )
+    test = splits.datasets["test"]
+    probabilities = predict_strings(serve, test.map(lambda text, label: text))
+    metrics = test_metrics(
+        labels_of(test), probabilities, labels_of(splits.datasets["train"]), config.class_names
+    )
+    previous = io.read_json(run.metrics) if run.metrics.exists() else {}
+    metrics = {
+        **previous,
+        **metrics,
+        "examples": {**previous.get("examples", {}), "test": int(len(probabilities))},
+        "evaluated_export": str(run.latest_export()),
+    }
+    write_report(run, metrics, config.class_names)
+    print(
+        f"test accuracy {metrics['accuracy']:.4f} (majority baseline "
+        f"{metrics['baseline_majority']['accuracy']:.4f}) -> {run.metrics}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

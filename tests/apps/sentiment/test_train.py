@@ -1,0 +1,193 @@
+"""End to end: `main([...])` on tiny data, then the run directory, the export and the commands."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import tensorflow_datasets as tfds
+
+from apps.sentiment import evaluate
+from apps.sentiment import predict
+from apps.sentiment import train
+from shared.callbacks import TrainingState
+from tests.apps.sentiment.conftest import TINY_FLAGS
+from tests.apps.sentiment.conftest import write_reviews
+
+# Imports nothing from this project: the export must stand on its own, as in TF Serving.
+CLEAN_CLIENT = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+    inputs = {name: spec.dtype.name for name, spec in serve.structured_input_signature[1].items()}
+    texts = ["Great wonderful film, loved it!", "", "boring awful " * 8000]
+    outputs = serve(text=tf.constant(texts))
+    project = sorted(m for m in sys.modules if m.split(".")[0] in ("apps", "shared", "tests"))
+    print(json.dumps({"inputs": inputs, "project_modules": project,
+                      "labels": [s.decode() for s in outputs["label"].numpy()],
+                      "probabilities": outputs["probabilities"].numpy().tolist()}))
+""")
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One complete tiny run shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("sentiment")
+    write_reviews(root / "data", "train", copies=2)
+    write_reviews(root / "data", "test", copies=1)
+    run_dir = root / "run"
+    code = train.main(["--data_dir", str(root / "data"), "--output_dir", str(run_dir), *TINY_FLAGS])
+    assert code == 0
+    return run_dir, root / "data"
+
+
+def test_run_directory_follows_the_contract(trained_run):
+    run_dir, _ = trained_run
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["class_names"] == ["neg", "pos"] and config["units"] == 3
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key in (
+        "accuracy",
+        "loss",
+        "per_class",
+        "baseline_majority",
+        "confusion_matrix",
+        "train_seconds",
+        "train_examples_per_second",
+        "examples",
+    ):
+        assert key in metrics, key
+    assert set(metrics["per_class"]) == {"neg", "pos"}
+    assert set(metrics["per_class"]["pos"]) == {"precision", "recall", "f1", "support"}
+    assert metrics["examples"]["test"] == 10 and metrics["train_examples_per_second"] > 0
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+    assert metrics["baseline_majority"]["accuracy"] == 0.5
+    assert (run_dir / "checkpoints" / "best.keras").is_file()
+    assert not (run_dir / "checkpoints" / "resume").exists()  # finished: nothing to resume
+    assert any((run_dir / "logs").rglob("events.out.tfevents.*"))
+    assert {p.name for p in (run_dir / "plots").iterdir()} == {
+        "training_curves.png",
+        "confusion_matrix.png",
+    }
+    assert sorted(p.name for p in (run_dir / "export").iterdir()) == ["1"]
+    assert not list(run_dir.rglob(".tmp-*"))
+
+
+def test_export_serves_raw_strings_in_a_clean_process(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    result = subprocess.run(
+        [sys.executable, "-c", CLEAN_CLIENT, str(run_dir / "export" / "1")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["inputs"] == {"text": "string"}
+    assert answer["project_modules"] == []
+    assert len(answer["labels"]) == 3 and set(answer["labels"]) <= {"neg", "pos"}
+    for row in answer["probabilities"]:  # the empty and the 100,000-character review answer too
+        assert len(row) == 2 and abs(sum(row) - 1.0) < 1e-4
+
+
+def test_evaluate_rewrites_metrics_through_the_export(trained_run):
+    run_dir, _ = trained_run
+    before = json.loads((run_dir / "metrics.json").read_text())
+    (run_dir / "metrics.json").unlink()
+    assert evaluate.main(["--run_dir", str(run_dir)]) == 0
+    after = json.loads((run_dir / "metrics.json").read_text())
+    assert after["accuracy"] == pytest.approx(before["accuracy"])
+    assert after["loss"] == pytest.approx(before["loss"], abs=1e-4)
+    assert after["evaluated_export"].endswith("export/1")
+
+
+def test_predict_prints_a_label_per_input(trained_run, tmp_path, capsys):
+    run_dir, _ = trained_run
+    review = tmp_path / "review.txt"
+    review.write_text("Wonderful, great film!", encoding="utf-8")
+    assert predict.main(["--run_dir", str(run_dir), str(review), "Awful boring mess."]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].split("\t")[0] in {"neg", "pos"} and lines[0].endswith(str(review))
+    assert "neg=" in lines[1] and "pos=" in lines[1]
+
+
+def test_commands_on_a_missing_run_fail_with_one_line(tmp_path, capsys):
+    assert evaluate.main(["--run_dir", str(tmp_path / "nothing")]) == 1
+    assert predict.main(["--run_dir", str(tmp_path), "text"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+
+
+def test_a_new_run_into_the_same_directory_adds_a_version(trained_run):
+    run_dir, data_dir = trained_run
+    flags = [*TINY_FLAGS, "--epochs", "1"]
+    assert train.main(["--data_dir", str(data_dir), "--output_dir", str(run_dir), *flags]) == 0
+    assert sorted(p.name for p in (run_dir / "export").iterdir()) == ["1", "2"]
+
+
+def test_interrupted_run_resumes(review_folder, tmp_path, monkeypatch, capsys):
+    run_dir = tmp_path / "run"
+    argv = [
+        "--data_dir",
+        str(review_folder),
+        "--output_dir",
+        str(run_dir),
+        *TINY_FLAGS,
+        "--epochs",
+        "3",
+        "--patience",
+        "5",
+    ]
+    original = TrainingState.on_epoch_begin
+
+    def interrupt_in_second_epoch(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(TrainingState, "on_epoch_begin", interrupt_in_second_epoch)
+    assert train.main(argv) == 130
+    assert not (run_dir / "metrics.json").exists() and not (run_dir / "export").exists()
+    monkeypatch.setattr(TrainingState, "on_epoch_begin", original)
+    capsys.readouterr()
+
+    assert train.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "after epoch 1" in out and "Epoch 1/3" not in out and "Epoch 2/3" in out
+    history = (run_dir / "history.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
+    assert json.loads((run_dir / "metrics.json").read_text())["epochs_trained"] == 3
+
+
+def test_trains_on_mock_tfds(tmp_path):
+    with tfds.testing.mock_data(num_examples=16):
+        code = train.main(["--output_dir", str(tmp_path / "run"), *TINY_FLAGS, "--epochs", "1"])
+    assert code == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data_dir"] is None and config["class_names"] == ["neg", "pos"]
+    assert (tmp_path / "run" / "export" / "1" / "saved_model.pb").is_file()
+
+
+@pytest.mark.parametrize("damage", ["missing", "latin1"])
+def test_bad_data_writes_nothing(review_folder, tmp_path, capsys, damage):
+    if damage == "latin1":
+        (review_folder / "train" / "neg" / "x.txt").write_bytes(b"\xff\xfe bad")
+        data_dir = review_folder
+    else:
+        data_dir = tmp_path / "missing"
+    run_dir = tmp_path / "run"
+    assert train.main(["--data_dir", str(data_dir), "--output_dir", str(run_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(data_dir) in err
+    assert not run_dir.exists()
+
+
+def test_bad_flag_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--cell", "transformer"])
+    assert exit_info.value.code == 2
+    assert "--cell" in capsys.readouterr().err
