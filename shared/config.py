@@ -44,18 +44,9 @@ class BaseConfig:
 
     # Data and run directory.
     data_dir: Optional[str] = option(
-        None,
-        "Folder with your own data (see CONTRACT.md); default: the app's standard TFDS data set",
+        None, "Folder with your own data (see CONTRACT.md); default: the app's standard data set"
     )
-    tfds_data_dir: Optional[str] = option(None, "TFDS cache folder (default: TFDS's own)")
     output_dir: str = option("runs/default", "Run directory for checkpoints, logs, plots, export")
-    validation_split: float = option(
-        0.1,
-        "Fraction of train/ used for validation when the data has no val/ split",
-        min=0.0,
-        max=0.5,
-        min_exclusive=True,
-    )
     # Training loop.
     seed: int = option(1337, "Random seed for weights, shuffling and the validation split")
     batch_size: int = option(32, "Examples per batch", min=1)
@@ -108,6 +99,20 @@ class BaseConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.output_dir)
+
+
+@dataclasses.dataclass(frozen=True)
+class TFDSConfig(BaseConfig):
+    """`BaseConfig` for apps whose standard data come from TFDS and whose folders may lack val/."""
+
+    tfds_data_dir: Optional[str] = option(None, "TFDS cache folder (default: TFDS's own)")
+    validation_split: float = option(
+        0.1,
+        "Fraction of train/ used for validation when the data has no val/ split",
+        min=0.0,
+        max=0.5,
+        min_exclusive=True,
+    )
 
 
 def field_types(cls: type) -> dict[str, Any]:

@@ -2,14 +2,14 @@
 
 import dataclasses
 
-from shared.config import BaseConfig
+from shared.config import TFDSConfig
 from shared.config import option
 
 POOLINGS = ("last", "mean_max")
 
 
 @dataclasses.dataclass(frozen=True)
-class SentimentConfig(BaseConfig):
+class SentimentConfig(TFDSConfig):
     """Review sentiment with an embedding, a recurrent block and a softmax head."""
 
     output_dir: str = option("runs/sentiment", "Run directory")
