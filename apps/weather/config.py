@@ -1,0 +1,82 @@
+"""Configuration of the weather app: one flag per field."""
+
+import dataclasses
+from typing import Optional
+
+from shared.config import CELLS
+from shared.config import BaseConfig
+from shared.config import option
+
+LOSSES = ("mse", "mae", "huber")
+
+# The default data set: Jena climate, 2009-2016, one row every 10 minutes.
+JENA_URL = (
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/jena_climate_2009_2016.csv.zip"
+)
+JENA_DEFAULTS = {
+    "time_column": "Date Time",
+    "time_format": "%d.%m.%Y %H:%M:%S",
+    "target_columns": ("T (degC)",),
+    "resample": "1h",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class WeatherConfig(BaseConfig):
+    """Multivariate, multi-horizon forecasting of target columns from a window of the past."""
+
+    output_dir: str = option("runs/weather", "Run directory")
+    csv: Optional[str] = option(
+        None, "A CSV file to use (else the one *.csv in --data_dir, else the Jena climate data)"
+    )
+    time_column: str = option("", "Column with the timestamps (default: detected)")
+    time_format: str = option("", "strftime format of the time column (default: inferred)")
+    target_columns: tuple[str, ...] = option((), "Columns to forecast (default for Jena: T (degC))")
+    input_columns: tuple[str, ...] = option(
+        (),
+        "Model inputs after one-hot encoding (default: "
+        "every numeric column and <column>=<value> "
+        "for each categorical value)",
+    )
+    resample: str = option(
+        "",
+        "Resample to this pandas frequency (e.g. 1h; default: keep the "
+        "data's own step; 1h for Jena)",
+    )
+    sentinel_values: tuple[float, ...] = option((-9999.0,), "Numbers that mean 'missing'")
+    input_steps: int = option(72, "History length in steps", min=1)
+    horizon: int = option(24, "Steps ahead; every step 1..horizon is forecast at once", min=1)
+    split_fractions: tuple[float, ...] = option(
+        (0.7, 0.2, 0.1), "Chronological train,val,test fractions", min=0.0
+    )
+    time_features: bool = option(True, "Add hour-of-day and day-of-year as sin/cos inputs")
+    residual: bool = option(
+        True,
+        "Forecast the change from the last observed value (needs every target among the inputs)",
+    )
+    loss: str = option("mae", "Training loss on normalized targets", choices=LOSSES)
+    batch_size: int = option(64, "Windows per batch", min=1)
+    epochs: int = option(30, "Maximum number of epochs", min=1)
+    patience: int = option(4, "Early stopping: epochs without validation improvement", min=1)
+    cell: str = option("gru", "Recurrent cell", choices=CELLS)
+    units: int = option(64, "Units per recurrent layer (per direction)", min=1)
+    num_layers: int = option(1, "Stacked recurrent layers", min=1)
+    bidirectional: bool = option(False, "Run each recurrent layer in both directions")
+    dropout: float = option(0.1, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(self.split_fractions) != 3 or abs(sum(self.split_fractions) - 1.0) > 1e-6:
+            raise ValueError(
+                "--split_fractions: three fractions (train,val,test) summing to 1, "
+                f"got {','.join(map(str, self.split_fractions))}"
+            )
+        if min(self.split_fractions) <= 0:
+            raise ValueError("--split_fractions: every split needs a positive fraction")
+
+    def with_data_defaults(self) -> "WeatherConfig":
+        """Fill the Jena-specific defaults when the default data set is used."""
+        if self.data_dir or self.csv:
+            return self
+        values = {k: v for k, v in JENA_DEFAULTS.items() if not getattr(self, k)}
+        return dataclasses.replace(self, **values)

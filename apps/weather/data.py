@@ -1,0 +1,194 @@
+"""Weather data: a clean table, split in time, with training statistics and window datasets."""
+
+import dataclasses
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from apps.weather.config import JENA_URL
+from apps.weather.config import WeatherConfig
+from apps.weather.table import Table
+from apps.weather.table import clean_table
+from apps.weather.table import format_step
+from apps.weather.table import read_csv
+from apps.weather.table import select_columns
+from shared.data import AUTOTUNE
+from shared.data import with_options
+from shared.errors import UserError
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclasses.dataclass
+class Segment:
+    """One chronological split: raw features, raw targets and Unix-second timestamps per row."""
+
+    features: np.ndarray  # float32 [rows, features]
+    targets: np.ndarray  # float32 [rows, targets]
+    timestamps: np.ndarray  # int64 [rows]
+    offset: int  # index of the first row in the whole table
+
+    def num_windows(self, input_steps: int, horizon: int) -> int:
+        return max(0, len(self.timestamps) - input_steps - horizon + 1)
+
+
+@dataclasses.dataclass
+class WeatherData:
+    segments: dict[str, Segment]
+    targets: np.ndarray  # the whole table's targets, for baselines that look further back
+    input_columns: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    target_mean: np.ndarray
+    target_std: np.ndarray
+    step_seconds: int
+    report: dict
+
+    def target_indices(self) -> list[int]:
+        """Each target's position among the input columns, or -1 where it is not an input."""
+        return [
+            self.input_columns.index(t) if t in self.input_columns else -1
+            for t in self.target_columns
+        ]
+
+
+def find_csv(config: WeatherConfig) -> Path:
+    """`--csv`, else the single `*.csv` in `--data_dir`, else the Jena CSV (downloaded once)."""
+    if config.csv:
+        return Path(config.csv)
+    if config.data_dir:
+        root = Path(config.data_dir)
+        if not root.is_dir():
+            raise UserError(f"--data_dir {root}: no such folder")
+        found = sorted(root.glob("*.csv"))
+        if len(found) != 1:
+            raise UserError(
+                f"--data_dir {root}: expected one *.csv file, found {len(found)}; "
+                f"name the file with --csv"
+            )
+        return found[0]
+    try:
+        folder = keras.utils.get_file(origin=JENA_URL, extract=True)
+    except Exception as error:  # network errors come in many types; all end the run here
+        raise UserError(
+            f"cannot download the Jena climate CSV ({str(error)[:200]}); check the "
+            f"network, or pass --data_dir/--csv with your own CSV"
+        ) from None
+    found = sorted(Path(folder).rglob("jena_climate_2009_2016.csv"))
+    if not found:
+        raise UserError(f"{folder}: the downloaded archive holds no jena_climate_2009_2016.csv")
+    return found[0]
+
+
+def load_data(config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
+    """The cleaned, split data and the config with its detected columns filled in."""
+    config = config.with_data_defaults()
+    path = find_csv(config)
+    table, time_column = clean_table(
+        read_csv(path),
+        path,
+        time_column=config.time_column,
+        time_format=config.time_format,
+        resample=config.resample,
+        sentinel_values=config.sentinel_values,
+    )
+    target_columns = resolve_targets(table, config, path)
+    input_columns = select_columns(
+        table, config.input_columns or tuple(table.frame.columns), "input_columns", path
+    )
+    config = dataclasses.replace(
+        config, time_column=time_column, target_columns=target_columns, input_columns=input_columns
+    )
+    return split_table(table, config), config
+
+
+def resolve_targets(table: Table, config: WeatherConfig, path: Path) -> tuple[str, ...]:
+    numeric = [c for c in table.frame.columns if "=" not in c]
+    if not config.target_columns:
+        raise UserError(
+            f"--target_columns: name the column(s) to forecast in {path} "
+            f"(numeric columns: {', '.join(numeric)})"
+        )
+    targets = select_columns(table, config.target_columns, "target_columns", path)
+    for name in targets:
+        if name not in numeric:
+            raise UserError(
+                f"--target_columns: {name!r} is categorical; forecast numeric "
+                f"columns ({', '.join(numeric)})"
+            )
+    return targets
+
+
+def split_table(table: Table, config: WeatherConfig) -> WeatherData:
+    """Chronological train/val/test segments; statistics come from the training rows only."""
+    frame = table.frame
+    features = frame[list(config.input_columns)].to_numpy(np.float32)
+    targets = frame[list(config.target_columns)].to_numpy(np.float32)
+    timestamps = table.unix_seconds()
+    ends = np.cumsum([int(round(f * len(frame))) for f in config.split_fractions])
+    ends[-1] = len(frame)
+    starts = np.concatenate([[0], ends[:-1]])
+    need = config.input_steps + config.horizon
+    segments = {}
+    for name, start, end in zip(SPLITS, starts, ends):
+        if end - start < need:
+            raise UserError(
+                f"the {name} split has {end - start} rows of {format_step(table.step)}; one "
+                f"window needs --input_steps + --horizon = {need}; use more data "
+                f"or shorter windows"
+            )
+        segments[name] = Segment(
+            features[start:end], targets[start:end], timestamps[start:end], int(start)
+        )
+    train = segments["train"]
+    return WeatherData(
+        segments=segments,
+        targets=targets,
+        input_columns=config.input_columns,
+        target_columns=config.target_columns,
+        feature_mean=train.features.mean(axis=0),
+        feature_std=safe_std(train.features),
+        target_mean=train.targets.mean(axis=0),
+        target_std=safe_std(train.targets),
+        step_seconds=int(table.step.total_seconds()),
+        report={
+            **table.report,
+            "split_rows": {n: int(e - s) for n, s, e in zip(SPLITS, starts, ends)},
+        },
+    )
+
+
+def safe_std(values: np.ndarray) -> np.ndarray:
+    """Standard deviation per column; a constant column gets 1 so it normalizes to 0."""
+    std = values.std(axis=0)
+    return np.where(std > 1e-6, std, 1.0).astype(np.float32)
+
+
+def make_dataset(
+    segment: Segment, data: WeatherData, config: WeatherConfig, *, training: bool
+) -> tf.data.Dataset:
+    """Batches of `({"window", "timestamps"}, normalized targets [horizon, targets])`.
+
+    Window `i` holds rows `i .. i+input_steps-1`; its targets are the rows `1..horizon` steps
+    after the window's last row. Windows stay inside the segment, so none straddles two splits.
+    """
+    steps, horizon = config.input_steps, config.horizon
+    features = tf.constant(segment.features)
+    timestamps = tf.constant(segment.timestamps)
+    targets = tf.constant((segment.targets - data.target_mean) / data.target_std)
+    input_offsets = tf.range(steps, dtype=tf.int64)
+    target_offsets = tf.range(steps, steps + horizon, dtype=tf.int64)
+
+    def gather(starts):
+        rows = starts[:, None] + input_offsets
+        inputs = {"window": tf.gather(features, rows), "timestamps": tf.gather(timestamps, rows)}
+        return inputs, tf.gather(targets, starts[:, None] + target_offsets)
+
+    dataset = tf.data.Dataset.range(segment.num_windows(steps, horizon))
+    if training:
+        dataset = dataset.shuffle(segment.num_windows(steps, horizon), seed=config.seed)
+    dataset = dataset.batch(config.batch_size).map(gather, num_parallel_calls=AUTOTUNE)
+    return with_options(dataset.prefetch(AUTOTUNE))

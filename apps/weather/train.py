@@ -1,0 +1,74 @@
+"""Train a multi-horizon weather forecaster, score it against naive baselines, export it.
+
+python -m apps.weather.train                                   # Jena climate (downloaded)
+python -m apps.weather.train --data_dir DIR --target_columns TEMP
+"""
+
+from typing import Optional
+from typing import Sequence
+
+from apps.weather.config import WeatherConfig
+from apps.weather.data import load_data
+from apps.weather.data import make_dataset
+from apps.weather.evaluate import score
+from apps.weather.evaluate import write_report
+from apps.weather.export import export_model
+from apps.weather.model import build_model
+from apps.weather.model import compile_model
+from shared.cli import command
+from shared.cli import parse_config
+from shared.plots import plot_history
+from shared.training import finish_run
+from shared.training import fit
+from shared.training import prepare_run
+from shared.training import run_summary
+
+
+@command
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    config = parse_config(WeatherConfig, argv, __doc__, prog="python -m apps.weather.train")
+    data, config = load_data(config)
+    run = prepare_run(config)
+
+    datasets = {
+        name: make_dataset(segment, data, config, training=name == "train")
+        for name, segment in data.segments.items()
+    }
+    model = build_model(
+        config,
+        feature_mean=data.feature_mean,
+        feature_std=data.feature_std,
+        target_indices=data.target_indices(),
+    )
+    compile_model(model, config)
+    windows = {
+        name: segment.num_windows(config.input_steps, config.horizon)
+        for name, segment in data.segments.items()
+    }
+    result = fit(
+        model, datasets["train"], datasets["val"], config, num_train_examples=windows["train"]
+    )
+    plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
+
+    def forecast(inputs: dict):
+        normalized = model.predict(inputs, batch_size=256, verbose=0)
+        return normalized * data.target_std + data.target_mean
+
+    metrics, arrays = score(forecast, data, config)
+    sample = {name: values[:4] for name, values in arrays["inputs"].items()}
+    export_dir = export_model(model, data, config, sample, run.export)
+    metrics.update(run_summary(result, windows))
+    metrics.update(data=data.report, export=str(export_dir))
+    write_report(run, metrics, arrays, data)
+    finish_run(run)
+    print(
+        f"test MAE {metrics['model']['mae']:.4f} vs persistence "
+        f"{metrics['persistence']['mae']:.4f} and seasonal naive "
+        f"{metrics['seasonal_naive']['mae']:.4f} (skill {metrics['skill']}); "
+        f"run directory {run.root}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

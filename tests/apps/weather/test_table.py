@@ -1,0 +1,110 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from apps.weather.table import clean_table
+from apps.weather.table import read_csv
+from apps.weather.table import select_columns
+from shared.errors import UserError
+from tests.apps.weather.conftest import signal_frame
+from tests.apps.weather.conftest import write_csv
+
+
+def clean(path, **options):
+    defaults = dict(time_column="", sentinel_values=(-9999.0,))
+    return clean_table(read_csv(path), path, **{**defaults, **options})
+
+
+def test_messy_rows_are_fixed_and_counted(weather_dir):
+    table, time_column = clean(weather_dir / "station.csv")
+    report = table.report
+    assert time_column == "timestamp"
+    assert report["duplicate_timestamps"] == 1
+    assert report["missing_steps"] == 1
+    assert report["sentinel_values"] == {"pressure": 1}
+    # pressure: one NA, one sentinel, one missing hour; humidity: one NA, one missing hour.
+    assert report["interpolated_values"]["pressure"] == 3
+    assert report["interpolated_values"]["humidity"] == 2
+    assert report["categorical_columns"] == {"wind": ["N", "S"]}
+    assert report["rows"] == 1500 and report["step"] == "1h"
+    frame = table.frame
+    assert list(frame.columns) == ["temp", "humidity", "wind=N", "wind=S", "pressure"]
+    assert not frame.isna().any().any()
+    assert (np.diff(frame.index.to_numpy()) == np.timedelta64(1, "h")).all()
+    assert frame["pressure"].min() > 1000  # the sentinel did not leak into the data
+
+
+def test_interpolation_is_linear_in_time(tmp_path):
+    frame = signal_frame(hours=48)
+    frame.loc[10, "temp"] = np.nan
+    table, _ = clean(write_csv(frame, tmp_path / "a.csv"))
+    expected = (frame.loc[9, "temp"] + frame.loc[11, "temp"]) / 2
+    assert table.frame["temp"].iloc[10] == pytest.approx(expected)
+
+
+def test_resampling_averages_into_the_coarser_grid(tmp_path):
+    times = pd.date_range("2021-01-01 00:10", periods=12, freq="10min")
+    frame = pd.DataFrame({"Date Time": times.strftime("%d.%m.%Y %H:%M:%S"), "x": np.arange(12.0)})
+    table, _ = clean(
+        write_csv(frame, tmp_path / "jena.csv"),
+        time_column="Date Time",
+        time_format="%d.%m.%Y %H:%M:%S",
+        resample="1h",
+    )
+    # 00:10-00:50 (rows 0-4), 01:00-01:50 (rows 5-10), 02:00 (row 11)
+    assert table.frame["x"].tolist() == [2.0, 7.5, 11.0]
+    assert table.report["step"] == "1h"
+
+
+def test_categorical_name_selects_all_its_values(weather_dir):
+    table, _ = clean(weather_dir / "station.csv")
+    assert select_columns(table, ["temp", "wind"], "input_columns") == ("temp", "wind=N", "wind=S")
+    with pytest.raises(UserError, match="no column 'rain'.*--input_columns"):
+        select_columns(table, ["rain"], "input_columns")
+
+
+def test_unparsable_time_names_column_and_line(tmp_path):
+    frame = signal_frame(hours=30)
+    frame.loc[4, "timestamp"] = "yesterday noon"
+    with pytest.raises(UserError, match="'timestamp' line 6.*yesterday noon"):
+        clean(write_csv(frame, tmp_path / "a.csv"))
+
+
+def test_time_going_backwards_names_the_column(tmp_path):
+    frame = signal_frame(hours=30)
+    frame.loc[[10, 11], "timestamp"] = frame.loc[[11, 10], "timestamp"].to_numpy()
+    with pytest.raises(
+        UserError, match="'timestamp' is not in time order: line 13 .* is earlier than line 12"
+    ):
+        clean(write_csv(frame, tmp_path / "a.csv"))
+
+
+def test_missing_time_column(tmp_path):
+    frame = signal_frame(hours=30).rename(columns={"timestamp": "when"})
+    with pytest.raises(UserError, match="no column named like a date or time"):
+        clean(write_csv(frame, tmp_path / "a.csv"))
+    with pytest.raises(UserError, match="no time column 'stamp'"):
+        clean(tmp_path / "a.csv", time_column="stamp")
+
+
+def test_free_text_column_is_refused(tmp_path):
+    frame = signal_frame(hours=80)
+    frame["note"] = [f"note {i}" for i in range(80)]
+    with pytest.raises(UserError, match="'note' is neither numeric nor categorical"):
+        clean(write_csv(frame, tmp_path / "a.csv"))
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(UserError, match="no such file"):
+        read_csv(tmp_path / "absent.csv")
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(UserError, match="empty.csv: cannot read as CSV"):
+        read_csv(tmp_path / "empty.csv")
+    (tmp_path / "header.csv").write_text("timestamp,temp\n")
+    with pytest.raises(UserError, match="no data rows"):
+        read_csv(tmp_path / "header.csv")
+
+
+def test_bad_resample_frequency(weather_dir):
+    with pytest.raises(UserError, match="--resample"):
+        clean(weather_dir / "station.csv", resample="hourly")
