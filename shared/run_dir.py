@@ -27,6 +27,10 @@ class RunDir:
         return self.root / "checkpoints" / "best.keras"
 
     @property
+    def fine_tuned_model(self) -> Path:
+        return self.root / "checkpoints" / "fine_tuned.keras"
+
+    @property
     def resume_state(self) -> Path:
         return self.root / "checkpoints" / "resume"
 

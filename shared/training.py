@@ -3,9 +3,12 @@
 import dataclasses
 import json
 import math
+import os
 import shutil
 import sys
+import time
 import warnings
+from typing import Callable
 from typing import Sequence
 
 import keras
@@ -92,8 +95,7 @@ def fit(
             model.optimizer.build(model.trainable_variables)
             model.load_weights(run.resume_state / state["weights"])
         print(f"Resuming {run.root} after epoch {len(history)}")
-    if verbose == "auto":  # a live progress bar in a terminal, one line per epoch in a log
-        verbose = 1 if sys.stdout.isatty() else 2
+    verbose = _resolve_verbose(verbose)
     if not (state and state.get("stop_reason")) and len(history) < config.epochs:
         best, wait = best_and_wait(history, monitor, mode)
         # Bucketed datasets have an unknown number of batches; the end of one is expected.
@@ -149,9 +151,50 @@ def _finish_fit(model, run, history, config, num_train_examples, monitor, mode) 
     )
 
 
+def fine_tune(
+    model: keras.Model,
+    dataset: tf.data.Dataset,
+    config: BaseConfig,
+    compile_fn: Callable[[keras.Model, BaseConfig], keras.Model],
+    *,
+    epochs: int,
+    learning_rate_factor: float = 0.1,
+    verbose: str | int = "auto",
+) -> float:
+    """Continue training a fitted model on `dataset` for `epochs` at a lower learning rate.
+
+    Used to show the model data that model selection held out (e.g. the validation period of
+    a time series, the most recent before the test period). The result is saved atomically to
+    `checkpoints/fine_tuned.keras`; a resumed run that finds it loads it instead of training
+    again. Returns the seconds spent.
+    """
+    run = RunDir(config.run_dir)
+    if run.fine_tuned_model.exists():
+        model.load_weights(run.fine_tuned_model)
+        print(f"Loaded the fine-tuned model of an interrupted run from {run.fine_tuned_model}")
+        return 0.0
+    rate = config.learning_rate * learning_rate_factor
+    compile_fn(model, dataclasses.replace(config, learning_rate=rate))
+    start = time.perf_counter()
+    model.fit(dataset, epochs=epochs, shuffle=False, verbose=_resolve_verbose(verbose))
+    seconds = time.perf_counter() - start
+    io.save_model(model, run.fine_tuned_model)
+    return round(seconds, 3)
+
+
+def _resolve_verbose(verbose: str | int) -> str | int:
+    """A live progress bar in a terminal, one line per epoch in a log file."""
+    return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose
+
+
 def finish_run(run: RunDir) -> None:
-    """Forget the resumable state once everything is written: a new run starts afresh."""
+    """Forget the resumable state once everything is written: a new run starts afresh.
+
+    A fine-tuned model replaces `best.keras`, so the checkpoint is the model that was exported.
+    """
     shutil.rmtree(run.resume_state, ignore_errors=True)
+    if run.fine_tuned_model.exists():  # the exported model becomes the run's checkpoint
+        os.replace(run.fine_tuned_model, run.best_model)
 
 
 def run_summary(result: FitResult, num_examples: dict[str, int]) -> dict:

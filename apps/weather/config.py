@@ -55,6 +55,13 @@ class WeatherConfig(BaseConfig):
         "Forecast the change from the last observed value (needs every target among the inputs)",
     )
     loss: str = option("mae", "Training loss on normalized targets", choices=LOSSES)
+    finetune_epochs: int = option(
+        2,
+        "After early stopping, train this many epochs on train+val "
+        "at a tenth of the learning rate, so the model also learns "
+        "from the most recent data before the test period (0: off)",
+        min=0,
+    )
     batch_size: int = option(64, "Windows per batch", min=1)
     epochs: int = option(30, "Maximum number of epochs", min=1)
     patience: int = option(4, "Early stopping: epochs without validation improvement", min=1)

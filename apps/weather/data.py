@@ -47,6 +47,16 @@ class WeatherData:
     step_seconds: int
     report: dict
 
+    def train_and_val(self) -> Segment:
+        """The training and validation rows as one segment (they are adjacent in time)."""
+        train, val = self.segments["train"], self.segments["val"]
+        return Segment(
+            np.concatenate([train.features, val.features]),
+            np.concatenate([train.targets, val.targets]),
+            np.concatenate([train.timestamps, val.timestamps]),
+            train.offset,
+        )
+
     def target_indices(self) -> list[int]:
         """Each target's position among the input columns, or -1 where it is not an input."""
         return [

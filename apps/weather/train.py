@@ -18,6 +18,7 @@ from apps.weather.model import compile_model
 from shared.cli import command
 from shared.cli import parse_config
 from shared.plots import plot_history
+from shared.training import fine_tune
 from shared.training import finish_run
 from shared.training import fit
 from shared.training import prepare_run
@@ -54,11 +55,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         normalized = model.predict(inputs, batch_size=256, verbose=0)
         return normalized * data.target_std + data.target_mean
 
+    summary = run_summary(result, windows)
+    if config.finetune_epochs:
+        selected, _ = score(forecast, data, config)
+        recent = make_dataset(data.train_and_val(), data, config, training=True)
+        seconds = fine_tune(model, recent, config, compile_model, epochs=config.finetune_epochs)
+        summary["train_seconds"] = round(summary["train_seconds"] + seconds, 3)
+        summary["fine_tuning"] = {
+            "epochs": config.finetune_epochs,
+            "seconds": seconds,
+            "test_mae_before": selected["model"]["mae"],
+            "skill_before": selected["skill"],
+        }
     metrics, arrays = score(forecast, data, config)
     sample = {name: values[:4] for name, values in arrays["inputs"].items()}
     export_dir = export_model(model, data, config, sample, run.export)
-    metrics.update(run_summary(result, windows))
-    metrics.update(data=data.report, export=str(export_dir))
+    metrics.update(summary, data=data.report, export=str(export_dir))
     write_report(run, metrics, arrays, data)
     finish_run(run)
     print(

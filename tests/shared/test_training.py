@@ -10,6 +10,7 @@ from shared.callbacks import best_and_wait
 from shared.callbacks import load_state
 from shared.config import BaseConfig
 from shared.errors import UserError
+from shared.training import fine_tune
 from shared.training import finish_run
 from shared.training import fit
 from shared.training import make_optimizer
@@ -166,3 +167,31 @@ def test_config_json_is_written_atomically_and_complete(tmp_path):
     run = prepare_run(config)
     assert io.read_json(run.config)["units"] == config.units
     assert [p.name for p in run.root.iterdir()] == ["config.json"]
+
+
+def compile_toy(model: keras.Model, config: BaseConfig) -> keras.Model:
+    model.compile(optimizer=make_optimizer(config), loss="mse")
+    return model
+
+
+def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path):
+    config = toy_config(tmp_path, epochs=1)
+    run = prepare_run(config)
+    model = toy_model(config)
+    fit(model, toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
+    fitted = [w.copy() for w in model.get_weights()]
+    seconds = fine_tune(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
+    tuned = model.get_weights()
+    assert seconds > 0 and run.fine_tuned_model.exists()
+    assert not np.allclose(fitted[0], tuned[0])
+    assert model.optimizer.learning_rate.numpy() == pytest.approx(config.learning_rate * 0.1)
+
+    # An interrupted run that already fine-tuned loads the result instead of training again.
+    again = toy_model(config)
+    assert fine_tune(again, toy_data(), config, compile_toy, epochs=2, verbose=0) == 0.0
+    np.testing.assert_allclose(again.get_weights()[0], tuned[0])
+
+    finish_run(run)
+    assert not run.fine_tuned_model.exists()
+    reloaded = keras.saving.load_model(run.best_model)
+    np.testing.assert_allclose(reloaded.get_weights()[0], tuned[0])
