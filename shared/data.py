@@ -4,6 +4,7 @@ from typing import Any
 from typing import Callable
 from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -89,6 +90,11 @@ def batch_sequences(
 def _single(element: tuple) -> Any:
     """Undo the tuple that `map(lambda *element: ...)` wraps around one-component elements."""
     return element[0] if len(element) == 1 else element
+
+
+def labels_of(dataset: tf.data.Dataset) -> np.ndarray:
+    """The integer labels of a `(features, label)` dataset, batched or not, in order."""
+    return np.concatenate([np.reshape(y, [-1]) for _, y in dataset.as_numpy_iterator()])
 
 
 def count(dataset: tf.data.Dataset) -> int:

@@ -68,3 +68,22 @@ def majority_baseline(
         "class": class_names[majority],
         "accuracy": float(np.mean(np.asarray(test_labels) == majority)),
     }
+
+
+def classifier_metrics(
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    train_labels: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    top_k: int = 1,
+) -> dict:
+    """`metrics.json` content of a classifier on its test split, with the majority baseline.
+
+    With `top_k > 1`, also `top<k>_accuracy` (the true class among the k most probable).
+    """
+    metrics = classification_report(labels, probabilities, class_names)
+    if top_k > 1:
+        metrics[f"top{top_k}_accuracy"] = top_k_accuracy(labels, probabilities, top_k)
+    metrics["baseline_majority"] = majority_baseline(train_labels, labels, class_names)
+    return metrics

@@ -17,30 +17,12 @@ from shared import io
 from shared.cli import ArgumentParser
 from shared.cli import command
 from shared.config import read_config
+from shared.data import labels_of
 from shared.errors import UserError
 from shared.export import load_signature
-from shared.metrics import classification_report
-from shared.metrics import majority_baseline
+from shared.metrics import classifier_metrics
 from shared.plots import plot_confusion_matrix
 from shared.run_dir import RunDir
-
-
-def labels_of(dataset: tf.data.Dataset) -> np.ndarray:
-    """The integer labels of a `(features, label)` dataset, batched or not, in order."""
-    return np.concatenate([np.reshape(y, [-1]) for _, y in dataset.as_numpy_iterator()])
-
-
-def test_metrics(
-    labels: np.ndarray,
-    probabilities: np.ndarray,
-    train_labels: np.ndarray,
-    class_names: Sequence[str],
-) -> dict:
-    """`metrics.json` content for the test split: the model's report and the majority baseline."""
-    return {
-        **classification_report(labels, probabilities, class_names),
-        "baseline_majority": majority_baseline(train_labels, labels, class_names),
-    }
 
 
 def write_report(run: RunDir, metrics: dict, class_names: Sequence[str]) -> None:
@@ -80,7 +62,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
     test = splits.datasets["test"]
     probabilities = predict_strings(serve, test.map(lambda text, label: text))
-    metrics = test_metrics(
+    metrics = classifier_metrics(
         labels_of(test), probabilities, labels_of(splits.datasets["train"]), config.class_names
     )
     previous = io.read_json(run.metrics) if run.metrics.exists() else {}

@@ -12,8 +12,6 @@ from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import load_splits
 from apps.sentiment.data import make_dataset
 from apps.sentiment.data import make_vectorizer
-from apps.sentiment.evaluate import labels_of
-from apps.sentiment.evaluate import test_metrics
 from apps.sentiment.evaluate import write_report
 from apps.sentiment.export import export_model
 from apps.sentiment.model import build_model
@@ -21,6 +19,8 @@ from apps.sentiment.model import compile_model
 from shared import io
 from shared.cli import command
 from shared.cli import parse_config
+from shared.data import labels_of
+from shared.metrics import classifier_metrics
 from shared.plots import plot_history
 from shared.training import finish_run
 from shared.training import fit
@@ -51,7 +51,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
 
     probabilities = model.predict(data["test"], verbose=0)
-    metrics = test_metrics(
+    metrics = classifier_metrics(
         labels_of(data["test"]),
         probabilities,
         labels_of(splits.datasets["train"]),
