@@ -1,0 +1,90 @@
+"""Configuration of the speech-commands app: one flag per field."""
+
+import dataclasses
+
+from shared.config import TFDSConfig
+from shared.config import option
+
+UTTERANCE_NORMALIZATIONS = ("none", "mean", "mean_var")
+
+
+@dataclasses.dataclass(frozen=True)
+class SpeechConfig(TFDSConfig):
+    """Keyword recognition: log-mel features, conv front end, recurrent block, attention pooling."""
+
+    output_dir: str = option("runs/speech", "Run directory")
+    tfds_name: str = option(
+        "speech_commands",
+        "TFDS audio-classification data set used without --data_dir (features: audio, label)",
+    )
+    class_names: tuple[str, ...] = option(
+        (),
+        "Class order of the probabilities (default: label folders sorted, or the TFDS label names)",
+    )
+    # Audio.
+    sample_rate: int = option(
+        16000, "Sample rate the model works at (clips are resampled)", min=1000
+    )
+    clip_seconds: float = option(
+        1.0, "Clip length: longer clips are cropped around the speech, shorter ones padded", min=0.1
+    )
+    # Features (inside the model).
+    mel_bins: int = option(40, "Log-mel frequency bands", min=4)
+    window_ms: float = option(25.0, "Spectrogram frame length in milliseconds", min=1.0)
+    hop_ms: float = option(10.0, "Spectrogram frame step in milliseconds", min=1.0)
+    max_frequency: float = option(
+        0.0, "Highest mel frequency in Hz (0: half the sample rate)", min=0.0
+    )
+    cepstral_coefficients: int = option(
+        0, "Use this many MFCCs instead of the log-mel bands (0: log-mel bands)", min=0
+    )
+    utterance_normalization: str = option(
+        "mean_var",
+        "Per-clip normalization of each mel band over time (removes the microphone and "
+        "voice colouring; helps on unseen speakers)",
+        choices=UTTERANCE_NORMALIZATIONS,
+    )
+    # Augmentation (training only).
+    augment: bool = option(True, "Augment training clips (shift, speed, noise, SpecAugment)")
+    time_shift: float = option(0.1, "Random time shift, up to this many seconds", min=0.0)
+    speed_change: float = option(
+        0.15, "Random speed (tempo and pitch) change, up to this fraction", min=0.0, max=0.5
+    )
+    noise_probability: float = option(
+        0.8, "Fraction of training clips mixed with background noise", min=0.0, max=1.0
+    )
+    snr_db: tuple[float, ...] = option(
+        (5.0, 30.0), "Signal-to-noise range in dB for mixed-in noise (low,high)"
+    )
+    freq_masks: int = option(2, "SpecAugment: frequency masks per clip", min=0)
+    freq_mask_bins: int = option(5, "SpecAugment: widest frequency mask, in mel bands", min=1)
+    time_masks: int = option(2, "SpecAugment: time masks per clip", min=0)
+    time_mask_frames: int = option(10, "SpecAugment: widest time mask, in frames", min=1)
+    # Model.
+    conv_filters: int = option(32, "Filters of each of the two 3x3 convolution blocks", min=1)
+    cell: str = option("gru", "Recurrent cell", choices=("lstm", "gru", "simple_rnn"))
+    units: int = option(64, "Units per recurrent layer (per direction)", min=1)
+    num_layers: int = option(2, "Stacked recurrent layers", min=1)
+    dropout: float = option(0.1, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
+    attention_units: int = option(64, "Hidden size of the attention scoring layer", min=1)
+    head_units: int = option(64, "Dense layer between attention pooling and softmax", min=1)
+    head_dropout: float = option(0.3, "Dropout before the output layer", min=0.0, max=0.95)
+    epochs: int = option(40, "Maximum number of epochs", min=1)
+    patience: int = option(8, "Early stopping: epochs without validation improvement", min=1)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
+            raise ValueError(f"--snr_db: give low,high with low <= high, got {self.snr_db}")
+
+    @property
+    def clip_samples(self) -> int:
+        return int(round(self.clip_seconds * self.sample_rate))
+
+    @property
+    def frame_length(self) -> int:
+        return int(round(self.window_ms * self.sample_rate / 1000))
+
+    @property
+    def frame_step(self) -> int:
+        return int(round(self.hop_ms * self.sample_rate / 1000))

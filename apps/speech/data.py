@@ -1,0 +1,317 @@
+"""Speech data: clips from TFDS or `<split>/<label>/*.wav` folders, augmentation and batching.
+
+Every clip becomes mono float32 `[clip_samples]` at the run's sample rate, centred on its speech,
+with the same TensorFlow functions the export uses (`apps.speech.audio`, `apps.speech.wav`).
+"""
+
+import dataclasses
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from apps.speech import audio as audio_ops
+from apps.speech.config import SpeechConfig
+from apps.speech.wav import decode_wav
+from apps.speech.wav import wav_error
+from shared.data import AUTOTUNE
+from shared.data import count
+from shared.data import split_validation
+from shared.data import with_options
+from shared.errors import UserError
+
+NOISE_FOLDER = "_background_noise_"  # Speech Commands keeps background recordings here
+MAX_LISTED_SKIPS = 20
+
+
+@dataclasses.dataclass
+class Splits:
+    """Unbatched `(clip, label)` datasets per split, and what was learned while reading them.
+
+    `files` lists each split's readable `(path, label)` pairs (folder data only; the export
+    check feeds them as WAV bytes). `noise` holds background-noise segments `[n, clip_samples]`
+    (possibly none). `report` goes to `metrics.json`.
+    """
+
+    datasets: dict[str, tf.data.Dataset]
+    class_names: tuple[str, ...]
+    counts: dict[str, int]
+    noise: np.ndarray
+    report: dict
+    files: dict[str, list[tuple[Path, int]]] = dataclasses.field(default_factory=dict)
+
+
+def load_splits(config: SpeechConfig) -> Splits:
+    """Train/val/test clips from `--data_dir`, or from TFDS by default."""
+    splits = load_folder(config) if config.data_dir else load_tfds(config)
+    if "val" not in splits.datasets:
+        train, val = split_validation(
+            splits.datasets["train"], config.validation_split, config.seed
+        )
+        splits.datasets.update(train=train, val=val)
+        splits.counts.update(train=count(train), val=count(val))
+    for split, n in splits.counts.items():
+        if n == 0:
+            raise UserError(
+                f"the {split} split is empty; add examples or change --validation_split"
+            )
+    return splits
+
+
+def hold_out(files: list, fraction: float, seed: int) -> tuple[list, list]:
+    """A seeded random `fraction` of `files` for validation: (train files, validation files)."""
+    order = np.random.default_rng(seed).permutation(len(files))
+    cut = int(round(len(files) * fraction))
+    held = set(order[:cut].tolist())
+    return (
+        [f for i, f in enumerate(files) if i not in held],
+        [f for i, f in enumerate(files) if i in held],
+    )
+
+
+# === Folders of WAV files ===
+
+
+_probe = tf.function(decode_wav, input_signature=[tf.TensorSpec([], tf.string)])
+
+
+def probe_wav(path: Path) -> tuple[int, int, int] | str:
+    """(samples, sample rate, channels) of a readable WAV file, else the reason it is not."""
+    try:
+        contents = path.read_bytes()
+    except OSError as error:
+        return f"cannot read ({error.strerror})"
+    try:
+        audio, rate, channels = _probe(tf.constant(contents))
+    except tf.errors.InvalidArgumentError as error:
+        return wav_error(error)
+    return int(audio.shape[0]), int(rate), int(channels)
+
+
+def load_folder(config: SpeechConfig) -> Splits:
+    """`<data_dir>/<split>/<label>/*.wav`; unreadable files are skipped with a warning."""
+    root = Path(config.data_dir)
+    if not root.is_dir():
+        raise UserError(f"--data_dir {root}: no such folder")
+    names = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+    for required in ("train", "test"):
+        if required not in names:
+            raise UserError(
+                f"--data_dir {root}: missing the {required}/ folder (layout: <split>/<label>/*.wav)"
+            )
+    labels = {split: label_folders(root / split) for split in names}
+    class_names = config.class_names or labels["train"]
+    if len(class_names) < 2:
+        raise UserError(
+            f"{root / 'train'}: found {len(class_names)} label folder(s) {list(class_names)}; "
+            f"need at least 2 (layout: <split>/<label>/*.wav)"
+        )
+    for split in names:
+        unknown = sorted(set(labels[split]) - set(class_names))
+        if unknown:
+            raise UserError(f"{root / split}: label folders {unknown} are not among {class_names}")
+
+    stats = FileStats(config.clip_samples, config.sample_rate)
+    files = {split: stats.scan(root / split, class_names) for split in names}
+    for split, found in files.items():
+        if not found:
+            raise UserError(f"{root / split}: no readable WAV file in any label folder")
+    if "val" not in files:
+        files["train"], files["val"] = hold_out(
+            files["train"], config.validation_split, config.seed
+        )
+    datasets = {split: clips_from_files(found, config) for split, found in files.items()}
+    noise_files = sorted((root / NOISE_FOLDER).glob("*.wav")) + sorted(
+        (root / "train" / NOISE_FOLDER).glob("*.wav")
+    )
+    noise = noise_segments(noise_files, config)
+    report = stats.report()
+    report["noise_segments"] = int(len(noise))
+    counts = {split: len(found) for split, found in files.items()}
+    return Splits(datasets, tuple(class_names), counts, noise, report, files)
+
+
+def label_folders(split_dir: Path) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            p.name
+            for p in split_dir.iterdir()
+            if p.is_dir() and p.name != NOISE_FOLDER and not p.name.startswith(".")
+        )
+    )
+
+
+def wav_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav")
+
+
+class FileStats:
+    """Checks every file once and counts what real folders hold (rates, channels, lengths)."""
+
+    def __init__(self, clip_samples: int, sample_rate: int):
+        self.clip_samples = clip_samples
+        self.sample_rate = sample_rate
+        self.rates: Counter = Counter()
+        self.channels: Counter = Counter()
+        self.seconds: list[float] = []
+        self.skipped: list[str] = []
+
+    def scan(self, split_dir: Path, class_names) -> list[tuple[Path, int]]:
+        found = []
+        for index, label in enumerate(class_names):
+            if not (split_dir / label).is_dir():
+                continue
+            for path in wav_files(split_dir / label):
+                probe = probe_wav(path)
+                if isinstance(probe, str):
+                    print(f"warning: skipping {path}: {probe}", file=sys.stderr)
+                    self.skipped.append(f"{path}: {probe}")
+                    continue
+                samples, rate, channels = probe
+                self.rates[rate] += 1
+                self.channels[channels] += 1
+                self.seconds.append(samples / rate)
+                found.append((path, index))
+        return found
+
+    def report(self) -> dict:
+        seconds = np.asarray(self.seconds)
+        clip = self.clip_samples / self.sample_rate
+        return {
+            "skipped_files": len(self.skipped),
+            "skipped": self.skipped[:MAX_LISTED_SKIPS],
+            "sample_rates": {str(k): v for k, v in sorted(self.rates.items())},
+            "channels": {str(k): v for k, v in sorted(self.channels.items())},
+            "seconds": {
+                "min": round(float(seconds.min()), 4),
+                "median": round(float(np.median(seconds)), 4),
+                "max": round(float(seconds.max()), 4),
+            },
+            "clips_cropped": int(np.sum(seconds > clip)),
+            "clips_padded": int(np.sum(seconds < clip)),
+        }
+
+
+def clips_from_files(files: list[tuple[Path, int]], config: SpeechConfig) -> tf.data.Dataset:
+    """`(clip [clip_samples], label)` read, decoded, resampled and centred in `tf.data`."""
+    paths = tf.constant([str(path) for path, _ in files])
+    labels = tf.constant([label for _, label in files], tf.int32)
+    return tf.data.Dataset.from_tensor_slices((paths, labels)).map(
+        lambda path, label: (
+            audio_ops.load_clip(tf.io.read_file(path), config.sample_rate, config.clip_samples),
+            label,
+        ),
+        num_parallel_calls=AUTOTUNE,
+    )
+
+
+def noise_segments(paths: list[Path], config: SpeechConfig) -> np.ndarray:
+    """Clip-length segments (half overlapping) of background recordings, `[n, clip_samples]`."""
+    length = config.clip_samples
+    segments = []
+    for path in paths:
+        try:
+            audio, rate, _ = _probe(tf.constant(path.read_bytes()))
+        except (OSError, tf.errors.InvalidArgumentError):
+            print(f"warning: skipping background noise file {path}: unreadable", file=sys.stderr)
+            continue
+        audio = audio_ops.resample(audio, rate, config.sample_rate).numpy()
+        for start in range(0, len(audio) - length + 1, length // 2):
+            segment = audio[start : start + length]
+            if np.any(segment):
+                segments.append(segment)
+    return np.stack(segments) if segments else np.zeros((0, length), np.float32)
+
+
+# === TFDS ===
+
+
+def load_tfds(config: SpeechConfig) -> Splits:
+    """train / validation / test of a TFDS audio-classification set as centred clips."""
+    import tensorflow_datasets as tfds
+
+    wanted = {"train": "train", "val": "validation", "test": "test"}
+    try:
+        known = set(tfds.builder(config.tfds_name, data_dir=config.tfds_data_dir).info.splits)
+        if known and "validation" not in known:
+            del wanted["val"]
+        raw, info = tfds.load(
+            config.tfds_name,
+            split=list(wanted.values()),
+            as_supervised=True,
+            with_info=True,
+            data_dir=config.tfds_data_dir,
+        )
+    except Exception as error:  # download, network and builder errors all end the run here
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(
+            f"cannot load TFDS data set {config.tfds_name!r}: {reason[:300]}; check the "
+            f"network, or pass --data_dir with your own data"
+        ) from None
+    rate = getattr(info.features["audio"], "sample_rate", None) or config.sample_rate
+
+    def to_clip(audio, label):
+        resampled = audio_ops.resample(as_float(audio), rate, config.sample_rate)
+        return audio_ops.centre_one(resampled, config.clip_samples), tf.cast(label, tf.int32)
+
+    datasets = {
+        split: dataset.map(to_clip, num_parallel_calls=AUTOTUNE)
+        for split, dataset in zip(wanted, raw)
+    }
+    counts = {split: count(dataset) for split, dataset in zip(wanted, raw)}
+    class_names = config.class_names or tuple(info.features["label"].names)
+    report = {"tfds": config.tfds_name, "sample_rates": {str(rate): sum(counts.values())}}
+    empty_noise = np.zeros((0, config.clip_samples), np.float32)
+    return Splits(datasets, tuple(class_names), counts, empty_noise, report)
+
+
+def as_float(audio: tf.Tensor) -> tf.Tensor:
+    """Integer PCM samples to float32 in [-1, 1]; float samples pass through."""
+    if audio.dtype.is_integer:
+        return tf.cast(audio, tf.float32) / float(2 ** (audio.dtype.size * 8 - 1))
+    return tf.cast(audio, tf.float32)
+
+
+# === Batching and augmentation ===
+
+
+def make_dataset(
+    clips: tf.data.Dataset, config: SpeechConfig, *, training: bool, noise: np.ndarray | None = None
+) -> tf.data.Dataset:
+    """Batched `({"audio": clips}, labels)`; training data is shuffled and augmented."""
+    dataset = clips.cache()
+    if training:
+        dataset = dataset.shuffle(10_000, seed=config.seed, reshuffle_each_iteration=True)
+        if config.augment:
+            augment = make_augmenter(config, noise)
+            seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+            dataset = tf.data.Dataset.zip(dataset, seeds.batch(2)).map(
+                augment, num_parallel_calls=AUTOTUNE
+            )
+    dataset = dataset.map(lambda clip, label: ({"audio": clip}, label))
+    return with_options(dataset.batch(config.batch_size).prefetch(AUTOTUNE))
+
+
+def make_augmenter(config: SpeechConfig, noise: np.ndarray | None):
+    """`((clip, label), seed) -> (clip, label)`: speed change, time shift, noise mixing."""
+    noise_bank = tf.constant(
+        noise if noise is not None else np.zeros((0, config.clip_samples)), tf.float32
+    )
+    max_shift = int(round(config.time_shift * config.sample_rate))
+
+    def augment(example, seed):
+        clip, label = example
+        seeds = tf.random.experimental.stateless_split(seed, 4)
+        if config.speed_change > 0:
+            clip = audio_ops.change_speed(clip, config.speed_change, seeds[0])
+        if max_shift > 0:
+            clip = audio_ops.time_shift(clip, max_shift, seeds[1])
+        if config.noise_probability > 0:
+            mixed = audio_ops.add_noise(clip, noise_bank, config.snr_db, seeds[2])
+            use = tf.random.stateless_uniform([], seeds[3]) < config.noise_probability
+            clip = tf.where(use, mixed, clip)
+        return tf.ensure_shape(clip, [config.clip_samples]), label
+
+    return augment

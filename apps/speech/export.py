@@ -1,0 +1,82 @@
+"""The serving model: waveforms (`serving_default`) or WAV bytes (`audio_wav`) in, labels out.
+
+`serving_default` takes `audio` float32 `[batch, samples]`, mono in [-1, 1] at the run's sample
+rate, any number of samples (clips are centred on their speech and padded or cropped inside;
+zero-padding a clip to batch it changes nothing). Samples must be finite.
+`audio_wav` takes `wav_bytes` string `[batch]`: whole WAV files in any PCM or float format,
+sample rate and channel count; they are decoded, mixed to mono and resampled inside.
+"""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from apps.speech import audio as audio_ops
+from apps.speech.config import SpeechConfig
+from apps.speech.wav import encode_wav
+from shared.export import Endpoint
+from shared.export import export_saved_model
+
+FINITE_MESSAGE = "audio must hold finite samples (no NaN or inf)"
+
+
+def sample_inputs(config: SpeechConfig) -> dict[str, np.ndarray]:
+    """Inputs that exercise the odd cases: silence, short and long clips, other formats."""
+    rate = config.sample_rate
+    time = np.arange(2 * config.clip_samples) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 440 * time)).astype(np.float32)
+    short = np.zeros_like(tone)
+    short[: rate // 10] = tone[: rate // 10]
+    audio = np.stack([tone, short, np.zeros_like(tone)])
+    wavs = np.array(
+        [
+            encode_wav(tone, rate),
+            encode_wav(np.stack([tone, -tone], 1)[: rate // 5], 44100, bits=24),
+            encode_wav(short[: rate // 2], 8000, bits=32, floating=True),
+            encode_wav(np.zeros(0), rate),
+        ],
+        dtype=object,
+    )
+    return {"audio": audio, "wav_bytes": wavs}
+
+
+def make_endpoints(model: keras.Model, config: SpeechConfig) -> dict[str, Endpoint]:
+    class_names = tf.constant(list(config.class_names))
+    sample = sample_inputs(config)
+
+    def classify(clips):
+        probabilities = model({"audio": clips}, training=False)
+        label = tf.gather(class_names, tf.argmax(probabilities, axis=-1))
+        return {"label": label, "probabilities": probabilities}
+
+    def serve_audio(audio):
+        audio = tf.debugging.assert_all_finite(audio, FINITE_MESSAGE)
+        return classify(audio_ops.centre(audio, config.clip_samples))
+
+    def serve_wav(wav_bytes):
+        clips = tf.map_fn(
+            lambda contents: audio_ops.load_clip(contents, config.sample_rate, config.clip_samples),
+            wav_bytes,
+            fn_output_signature=tf.TensorSpec([config.clip_samples], tf.float32),
+        )
+        return classify(clips)
+
+    return {
+        "serving_default": Endpoint(
+            serve_audio,
+            [tf.TensorSpec([None, None], tf.float32, name="audio")],
+            {"audio": sample["audio"]},
+        ),
+        "audio_wav": Endpoint(
+            serve_wav,
+            [tf.TensorSpec([None], tf.string, name="wav_bytes")],
+            {"wav_bytes": sample["wav_bytes"]},
+        ),
+    }
+
+
+def export_model(model: keras.Model, config: SpeechConfig, export_root: Path) -> Path:
+    """Write and verify the next `export/<version>/` SavedModel."""
+    return export_saved_model(export_root, make_endpoints(model, config), track=[model])

@@ -1,0 +1,85 @@
+"""The keyword classifier: fixed-length waveforms in, class probabilities out."""
+
+import keras
+
+from apps.speech.config import SpeechConfig
+from apps.speech.features import CepstralCoefficients
+from apps.speech.features import LogMelSpectrogram
+from apps.speech.features import SpecAugment
+from apps.speech.features import UtteranceNormalization
+from shared.layers import AttentionPooling
+from shared.layers import RecurrentStack
+from shared.training import make_optimizer
+
+
+def build_model(config: SpeechConfig, *, num_classes: int) -> keras.Model:
+    """Waveform -> log-mel -> normalization -> conv front end -> recurrent block -> attention.
+
+    The "attention RNN" of de Andrade et al. (2018): convolutions over time and frequency, a
+    bidirectional recurrent block over time, and a learned attention that pools the frames into
+    one vector. Call `adapt_normalization` on training clips before fitting.
+    """
+    audio = keras.Input(shape=(config.clip_samples,), name="audio")
+    x = LogMelSpectrogram(
+        config.sample_rate,
+        config.frame_length,
+        config.frame_step,
+        config.mel_bins,
+        max_frequency=config.max_frequency,
+        name="log_mel",
+    )(audio)
+    if config.cepstral_coefficients:
+        x = CepstralCoefficients(config.cepstral_coefficients, name="cepstra")(x)
+    bands = config.cepstral_coefficients or config.mel_bins
+    x = UtteranceNormalization(config.utterance_normalization, name="utterance_norm")(x)
+    x = keras.layers.Normalization(axis=-1, name="feature_norm")(x)
+    if config.augment:
+        x = SpecAugment(
+            config.freq_masks,
+            config.freq_mask_bins,
+            config.time_masks,
+            config.time_mask_frames,
+            seed=config.seed,
+            name="spec_augment",
+        )(x)
+    x = keras.layers.Reshape((-1, bands, 1), name="as_image")(x)
+    for block in (1, 2):  # each halves the frequency axis, keeps every frame
+        x = keras.layers.Conv2D(
+            config.conv_filters, 3, padding="same", use_bias=False, name=f"conv{block}"
+        )(x)
+        x = keras.layers.BatchNormalization(name=f"conv{block}_norm")(x)
+        x = keras.layers.Activation("relu", name=f"conv{block}_relu")(x)
+        x = keras.layers.MaxPooling2D((1, 2), name=f"conv{block}_pool")(x)
+    x = keras.layers.Reshape((-1, (bands // 4) * config.conv_filters), name="frames")(x)
+    x = RecurrentStack(**config.recurrent_kwargs(), return_sequences=True, name="recurrent")(x)
+    x, _ = AttentionPooling(config.attention_units, name="attention")(x)
+    x = keras.layers.Dense(config.head_units, activation="relu", name="head")(x)
+    x = keras.layers.Dropout(config.head_dropout, name="head_dropout")(x)
+    probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    return keras.Model({"audio": audio}, probabilities, name="speech")
+
+
+def adapt_normalization(model: keras.Model, clips) -> None:
+    """Fit the per-band normalization to features of training clips (a dataset of batches)."""
+    names = [layer.name for layer in model.layers]
+    front = [n for n in ("log_mel", "cepstra", "utterance_norm") if n in names]
+    features = keras.Sequential([model.get_layer(name) for name in front])
+    model.get_layer("feature_norm").adapt(clips.map(features))
+
+
+def explain_model(model: keras.Model) -> keras.Model:
+    """The same network returning (log-mel features, attention weights over frames) for plots."""
+    attention = model.get_layer("attention")
+    return keras.Model(model.inputs, [model.get_layer("log_mel").output, attention.output[1]])
+
+
+def compile_model(model: keras.Model, config: SpeechConfig) -> keras.Model:
+    model.compile(
+        optimizer=make_optimizer(config),
+        loss="sparse_categorical_crossentropy",
+        metrics=[
+            "accuracy",
+            keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2_accuracy"),
+        ],
+    )
+    return model
