@@ -35,6 +35,17 @@ class SpeechConfig(TFDSConfig):
     max_frequency: float = option(
         0.0, "Highest mel frequency in Hz (0: half the sample rate)", min=0.0
     )
+    pre_emphasis: float = option(
+        0.97,
+        "High-pass x[n] - a*x[n-1] before the spectrogram (removes DC offsets; 0: off)",
+        min=0.0,
+        max=1.0,
+    )
+    dynamic_range_db: float = option(
+        0.0,
+        "Floor each clip's mel energies this many dB below its loudest (0: a fixed floor)",
+        min=0.0,
+    )
     cepstral_coefficients: int = option(
         0, "Use this many MFCCs instead of the log-mel bands (0: log-mel bands)", min=0
     )
@@ -44,11 +55,16 @@ class SpeechConfig(TFDSConfig):
         "voice colouring; helps on unseen speakers)",
         choices=UTTERANCE_NORMALIZATIONS,
     )
+    ignore_silence: bool = option(
+        True,
+        "Per-clip normalization skips digitally silent frames (zero padding) and sets them "
+        "to the clip mean (log-mel with a fixed floor only)",
+    )
     # Augmentation (training only).
     augment: bool = option(True, "Augment training clips (shift, speed, noise, SpecAugment)")
     time_shift: float = option(0.1, "Random time shift, up to this many seconds", min=0.0)
     speed_change: float = option(
-        0.15, "Random speed (tempo and pitch) change, up to this fraction", min=0.0, max=0.5
+        0.25, "Random speed (tempo and pitch) change, up to this fraction", min=0.0, max=0.5
     )
     noise_probability: float = option(
         0.8, "Fraction of training clips mixed with background noise", min=0.0, max=1.0
@@ -56,12 +72,28 @@ class SpeechConfig(TFDSConfig):
     snr_db: tuple[float, ...] = option(
         (5.0, 30.0), "Signal-to-noise range in dB for mixed-in noise (low,high)"
     )
+    time_stretch: float = option(
+        0.3,
+        "Random tempo change of the features around the clip's middle, up to this fraction "
+        "(pitch unchanged; speakers differ in speaking rate more than in pitch)",
+        min=0.0,
+        max=0.9,
+    )
+    frequency_warp: float = option(
+        0.0,
+        "Random stretch of the mel axis, up to this fraction (vocal tract length perturbation)",
+        min=0.0,
+        max=0.5,
+    )
     freq_masks: int = option(2, "SpecAugment: frequency masks per clip", min=0)
     freq_mask_bins: int = option(5, "SpecAugment: widest frequency mask, in mel bands", min=1)
     time_masks: int = option(2, "SpecAugment: time masks per clip", min=0)
     time_mask_frames: int = option(10, "SpecAugment: widest time mask, in frames", min=1)
     # Model.
     conv_filters: int = option(32, "Filters of each of the two 3x3 convolution blocks", min=1)
+    frame_pooling: int = option(
+        2, "Max-pool frames by this factor in the second convolution block (faster RNN)", min=1
+    )
     cell: str = option("gru", "Recurrent cell", choices=("lstm", "gru", "simple_rnn"))
     units: int = option(64, "Units per recurrent layer (per direction)", min=1)
     num_layers: int = option(2, "Stacked recurrent layers", min=1)
@@ -70,6 +102,9 @@ class SpeechConfig(TFDSConfig):
     head_units: int = option(64, "Dense layer between attention pooling and softmax", min=1)
     head_dropout: float = option(0.3, "Dropout before the output layer", min=0.0, max=0.95)
     epochs: int = option(40, "Maximum number of epochs", min=1)
+    cosine_decay: bool = option(
+        False, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
+    )
     patience: int = option(8, "Early stopping: epochs without validation improvement", min=1)
 
     def __post_init__(self):

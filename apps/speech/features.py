@@ -1,8 +1,13 @@
 """Layers that put the audio front end inside the model: log-mel, per-clip norm, SpecAugment."""
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import ops
+
+FLOOR = 1e-6  # added to mel energies before the log (fixed-floor mode)
+SILENCE_LOG = math.log(FLOOR) + 1e-3  # log-mel values at or below this are digital silence
 
 
 @keras.saving.register_keras_serializable(package="speech")
@@ -10,8 +15,11 @@ class LogMelSpectrogram(keras.layers.Layer):
     """Waveforms `[batch, samples]` to log-mel features `[batch, frames, mel_bins]`.
 
     Unlike `keras.layers.MelSpectrogram`, whose dB floor is taken from the loudest value of the
-    whole batch, every clip here is computed on its own (`log(mel + 1e-6)`), so a clip gets the
-    same features alone or in any batch.
+    whole batch, every clip here is floored on its own: values more than `dynamic_range_db`
+    below the clip's loudest mel value are raised to that floor. So a clip gets the same
+    features alone or in any batch, and digital silence (zero padding) looks like quiet
+    background, not like an abyss far below anything a microphone records
+    (`dynamic_range_db=0`: a fixed floor, `log(mel + 1e-6)`).
 
     Args:
         sample_rate: int. Sample rate of the input.
@@ -19,6 +27,10 @@ class LogMelSpectrogram(keras.layers.Layer):
         frame_step: int. Hop between frames in samples.
         mel_bins: int. Number of mel bands.
         min_frequency, max_frequency: float. Band edges in Hz (`max_frequency=0`: Nyquist).
+        pre_emphasis: float. First-order high-pass `x[n] - a * x[n-1]` before the STFT: it
+            removes a DC offset (and the clicks it makes where a clip meets its zero padding)
+            and lifts the weak high formants; 0 disables it.
+        dynamic_range_db: float. See above.
     """
 
     def __init__(
@@ -29,6 +41,8 @@ class LogMelSpectrogram(keras.layers.Layer):
         mel_bins,
         min_frequency=20.0,
         max_frequency=0.0,
+        dynamic_range_db=0.0,
+        pre_emphasis=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -38,11 +52,17 @@ class LogMelSpectrogram(keras.layers.Layer):
         self.mel_bins = mel_bins
         self.min_frequency = min_frequency
         self.max_frequency = max_frequency
+        self.dynamic_range_db = dynamic_range_db
+        self.pre_emphasis = pre_emphasis
         self.fft_length = int(2 ** (frame_length - 1).bit_length())
 
     def call(self, audio):
+        audio = tf.cast(audio, tf.float32)
+        if self.pre_emphasis:
+            previous = tf.pad(audio[:, :-1], [[0, 0], [1, 0]])
+            audio = audio - self.pre_emphasis * previous
         stft = tf.signal.stft(
-            tf.cast(audio, tf.float32),
+            audio,
             self.frame_length,
             self.frame_step,
             fft_length=self.fft_length,
@@ -56,7 +76,12 @@ class LogMelSpectrogram(keras.layers.Layer):
             self.min_frequency,
             self.max_frequency or self.sample_rate / 2,
         )
-        return tf.math.log(tf.tensordot(power, weights, 1) + 1e-6)
+        mel = tf.tensordot(power, weights, 1)
+        if self.dynamic_range_db:
+            loudest = tf.reduce_max(mel, axis=[-2, -1], keepdims=True)
+            floor = tf.maximum(loudest * 10.0 ** (-self.dynamic_range_db / 10.0), 1e-20)
+            return tf.math.log(tf.maximum(mel, floor))  # a gain change is a pure offset
+        return tf.math.log(mel + FLOOR)
 
     def compute_output_shape(self, input_shape):
         samples = input_shape[1]
@@ -72,6 +97,8 @@ class LogMelSpectrogram(keras.layers.Layer):
             mel_bins=self.mel_bins,
             min_frequency=self.min_frequency,
             max_frequency=self.max_frequency,
+            dynamic_range_db=self.dynamic_range_db,
+            pre_emphasis=self.pre_emphasis,
         )
         return config
 
@@ -107,28 +134,102 @@ class UtteranceNormalization(keras.layers.Layer):
     `mode="mean"` subtracts each band's mean over the clip (cepstral mean normalization: a fixed
     microphone or vocal-tract colouring is a constant offset in log-mel); `"mean_var"` also
     divides by the band's standard deviation; `"none"` passes the input through.
+
+    With `silence_level`, frames whose every feature is at or below it (digital silence, such
+    as the zero padding of a short clip, at `LogMelSpectrogram`'s floor `SILENCE_LOG`) are left
+    out of the statistics and set to 0, the clip's mean: the statistics then describe the
+    speech, not how much padding the clip happened to need.
     """
 
-    def __init__(self, mode="mean", epsilon=1e-3, **kwargs):
+    def __init__(self, mode="mean", epsilon=1e-3, silence_level=None, **kwargs):
         super().__init__(**kwargs)
         if mode not in ("none", "mean", "mean_var"):
             raise ValueError(f"mode must be 'none', 'mean' or 'mean_var', got {mode!r}")
         self.mode = mode
         self.epsilon = epsilon
+        self.silence_level = silence_level
 
     def call(self, features):
         if self.mode == "none":
             return features
-        centred = features - ops.mean(features, axis=1, keepdims=True)
-        if self.mode == "mean":
-            return centred
-        return centred / ops.sqrt(
-            ops.mean(ops.square(centred), axis=1, keepdims=True) + self.epsilon
-        )
+        if self.silence_level is None:
+            weights = ops.ones_like(features[..., :1])
+        else:
+            sound = ops.max(features, axis=-1, keepdims=True) > self.silence_level
+            weights = ops.cast(sound, features.dtype)  # [batch, time, 1]
+        count = ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1.0)
+        mean = ops.sum(features * weights, axis=1, keepdims=True) / count
+        centred = (features - mean) * weights
+        if self.mode == "mean_var":
+            variance = ops.sum(ops.square(centred), axis=1, keepdims=True) / count
+            centred = centred / ops.sqrt(variance + self.epsilon)
+        return centred
 
     def get_config(self):
         config = super().get_config()
-        config.update(mode=self.mode, epsilon=self.epsilon)
+        config.update(mode=self.mode, epsilon=self.epsilon, silence_level=self.silence_level)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="speech")
+class RandomStretch(keras.layers.Layer):
+    """Stretch or squeeze features `[batch, time, bands]` along one axis, training only.
+
+    Each clip gets a random factor in `1 +- max_stretch`; position `i` takes the (linearly
+    interpolated) value at `anchor + (i - anchor) / factor`, where `anchor` is the first
+    position or the middle. Along the band axis from band 0 this moves formants and harmonics
+    up or down, as between a longer and a shorter vocal tract (vocal tract length perturbation,
+    Jaitly & Hinton 2013); along time around the middle of a centred clip it makes the word
+    faster or slower without changing its pitch. Positions beyond the edge repeat the edge.
+
+    Args:
+        axis: 1 (time) or 2 (bands).
+        max_stretch: float. Largest relative change.
+        anchor: `"start"` or `"centre"`: the position that stays in place.
+    """
+
+    def __init__(self, axis=2, max_stretch=0.1, anchor="start", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if axis not in (1, 2) or anchor not in ("start", "centre"):
+            raise ValueError(
+                f"axis must be 1 or 2 and anchor 'start' or 'centre', got {axis}, {anchor}"
+            )
+        self.axis = axis
+        self.max_stretch = max_stretch
+        self.anchor = anchor
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, features, training=False):
+        if not training or not self.max_stretch:
+            return features
+        batch, size = ops.shape(features)[0], ops.shape(features)[self.axis]
+        factor = keras.random.uniform(
+            (batch, 1), 1.0 - self.max_stretch, 1.0 + self.max_stretch, seed=self.seed_generator
+        )
+        last = ops.cast(size - 1, "float32")
+        anchor = last / 2.0 if self.anchor == "centre" else 0.0
+        source = anchor + (ops.arange(size, dtype="float32")[None, :] - anchor) / factor
+        source = ops.clip(source, 0.0, last)  # [batch, size]
+        low = ops.floor(source)
+        weight = source - low
+        low = ops.cast(low, "int32")
+        high = ops.minimum(low + 1, size - 1)
+        if self.axis == 1:
+            weight, low, high = weight[:, :, None], low[:, :, None], high[:, :, None]
+        else:
+            weight, low, high = weight[:, None, :], low[:, None, :], high[:, None, :]
+        shape = ops.shape(features)
+        take = lambda index: ops.take_along_axis(  # noqa: E731
+            features, ops.broadcast_to(index, shape), axis=self.axis
+        )
+        return take(low) * (1.0 - weight) + take(high) * weight
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            axis=self.axis, max_stretch=self.max_stretch, anchor=self.anchor, seed=self.seed
+        )
         return config
 
 

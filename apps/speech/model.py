@@ -3,8 +3,10 @@
 import keras
 
 from apps.speech.config import SpeechConfig
+from apps.speech.features import SILENCE_LOG
 from apps.speech.features import CepstralCoefficients
 from apps.speech.features import LogMelSpectrogram
+from apps.speech.features import RandomStretch
 from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
 from shared.layers import AttentionPooling
@@ -26,12 +28,29 @@ def build_model(config: SpeechConfig, *, num_classes: int) -> keras.Model:
         config.frame_step,
         config.mel_bins,
         max_frequency=config.max_frequency,
+        dynamic_range_db=config.dynamic_range_db,
+        pre_emphasis=config.pre_emphasis,
         name="log_mel",
     )(audio)
     if config.cepstral_coefficients:
         x = CepstralCoefficients(config.cepstral_coefficients, name="cepstra")(x)
     bands = config.cepstral_coefficients or config.mel_bins
-    x = UtteranceNormalization(config.utterance_normalization, name="utterance_norm")(x)
+    if config.augment and config.time_stretch:
+        x = RandomStretch(1, config.time_stretch, "centre", seed=config.seed, name="time_stretch")(
+            x
+        )
+    if config.augment and config.frequency_warp:
+        x = RandomStretch(
+            2, config.frequency_warp, "start", seed=config.seed, name="frequency_warp"
+        )(x)
+    silence = config.ignore_silence and not (
+        config.cepstral_coefficients or config.dynamic_range_db
+    )
+    x = UtteranceNormalization(
+        config.utterance_normalization,
+        silence_level=SILENCE_LOG if silence else None,
+        name="utterance_norm",
+    )(x)
     x = keras.layers.Normalization(axis=-1, name="feature_norm")(x)
     if config.augment:
         x = SpecAugment(
@@ -43,13 +62,14 @@ def build_model(config: SpeechConfig, *, num_classes: int) -> keras.Model:
             name="spec_augment",
         )(x)
     x = keras.layers.Reshape((-1, bands, 1), name="as_image")(x)
-    for block in (1, 2):  # each halves the frequency axis, keeps every frame
+    for block in (1, 2):  # each halves the frequency axis; the second may pool frames
         x = keras.layers.Conv2D(
             config.conv_filters, 3, padding="same", use_bias=False, name=f"conv{block}"
         )(x)
         x = keras.layers.BatchNormalization(name=f"conv{block}_norm")(x)
         x = keras.layers.Activation("relu", name=f"conv{block}_relu")(x)
-        x = keras.layers.MaxPooling2D((1, 2), name=f"conv{block}_pool")(x)
+        time_pool = config.frame_pooling if block == 2 else 1
+        x = keras.layers.MaxPooling2D((time_pool, 2), name=f"conv{block}_pool")(x)
     x = keras.layers.Reshape((-1, (bands // 4) * config.conv_filters), name="frames")(x)
     x = RecurrentStack(**config.recurrent_kwargs(), return_sequences=True, name="recurrent")(x)
     x, _ = AttentionPooling(config.attention_units, name="attention")(x)
@@ -73,9 +93,15 @@ def explain_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, [model.get_layer("log_mel").output, attention.output[1]])
 
 
-def compile_model(model: keras.Model, config: SpeechConfig) -> keras.Model:
+def compile_model(
+    model: keras.Model, config: SpeechConfig, *, steps_per_epoch: int | None = None
+) -> keras.Model:
+    """Adam (cosine-decayed over `--epochs` when asked and `steps_per_epoch` is known)."""
+    decay_steps = (
+        config.epochs * steps_per_epoch if config.cosine_decay and steps_per_epoch else None
+    )
     model.compile(
-        optimizer=make_optimizer(config),
+        optimizer=make_optimizer(config, decay_steps=decay_steps),
         loss="sparse_categorical_crossentropy",
         metrics=[
             "accuracy",

@@ -45,7 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     model = build_model(config, num_classes=len(config.class_names))
     clean_train = make_dataset(splits.datasets["train"], config, training=False)
     adapt_normalization(model, clean_train.map(lambda features, label: features["audio"]))
-    compile_model(model, config)
+    compile_model(model, config, steps_per_epoch=-(-splits.counts["train"] // config.batch_size))
     result = fit(
         model, data["train"], data["val"], config, num_train_examples=splits.counts["train"]
     )

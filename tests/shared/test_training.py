@@ -195,3 +195,15 @@ def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path)
     assert not run.fine_tuned_model.exists()
     reloaded = keras.saving.load_model(run.best_model)
     np.testing.assert_allclose(reloaded.get_weights()[0], tuned[0])
+
+
+def test_make_optimizer_decays_along_a_cosine_when_given_steps(tmp_path):
+    config = toy_config(tmp_path, learning_rate=0.01)
+    assert float(make_optimizer(config).learning_rate) == pytest.approx(0.01)
+    optimizer = make_optimizer(config, decay_steps=100)
+    optimizer.build([keras.Variable(0.0)])
+    rates = []
+    for step in (0, 50, 100, 200):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    assert rates == pytest.approx([0.01, 0.00505, 0.0001, 0.0001], rel=1e-3)

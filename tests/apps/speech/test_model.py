@@ -4,7 +4,9 @@ import pytest
 import tensorflow as tf
 
 from apps.speech.config import SpeechConfig
+from apps.speech.features import SILENCE_LOG
 from apps.speech.features import LogMelSpectrogram
+from apps.speech.features import RandomStretch
 from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
 from apps.speech.model import adapt_normalization
@@ -34,23 +36,52 @@ def test_log_mel_layer(tmp_path):
     run_layer_test(LogMelSpectrogram, kwargs, waves(2), (2, 23, 16), tmp_path)
 
 
-def test_log_mel_of_a_clip_does_not_depend_on_the_rest_of_the_batch():
-    layer = LogMelSpectrogram(8000, 200, 80, 16)
+@pytest.mark.parametrize("dynamic_range_db", [0.0, 60.0])
+def test_log_mel_of_a_clip_does_not_depend_on_the_rest_of_the_batch(dynamic_range_db):
+    layer = LogMelSpectrogram(8000, 200, 80, 16, dynamic_range_db=dynamic_range_db)
     loud = np.concatenate([waves(1), 100 * waves(1, seed=1)])
     np.testing.assert_allclose(layer(loud)[0], layer(loud[:1])[0], atol=1e-5)
 
 
-@pytest.mark.parametrize("mode", ["none", "mean", "mean_var"])
-def test_utterance_normalization(mode, tmp_path):
-    features = np.random.default_rng(0).normal(3.0, 2.0, size=(2, 10, 4)).astype("float32")
-    model = run_layer_test(UtteranceNormalization, {"mode": mode}, features, (2, 10, 4), tmp_path)
-    out = model.predict(features, verbose=0)
-    if mode == "none":
-        np.testing.assert_allclose(out, features)
-    else:
-        np.testing.assert_allclose(out.mean(axis=1), 0.0, atol=1e-5)
-    if mode == "mean_var":
-        np.testing.assert_allclose(out.std(axis=1), 1.0, atol=1e-3)
+def test_log_mel_floor_is_relative_to_the_loudest_value_of_the_clip():
+    clip = waves(1)
+    clip[0, 1000:] = 0.0  # digital silence after the sound
+    features = np.asarray(LogMelSpectrogram(8000, 200, 80, 16, dynamic_range_db=40.0)(clip))
+    assert features.max() - features.min() == pytest.approx(np.log(1e4), abs=1e-3)
+    quiet = np.asarray(LogMelSpectrogram(8000, 200, 80, 16, dynamic_range_db=40.0)(clip / 100))
+    np.testing.assert_allclose(quiet - np.log(1e-4), features, atol=1e-3)  # gain is an offset
+
+
+def test_band_stretch_moves_bands_only_in_training(tmp_path):
+    features = np.tile(np.arange(16, dtype="float32"), (4, 5, 1))
+    kwargs = {"axis": 2, "max_stretch": 0.2, "anchor": "start", "seed": 3}
+    run_layer_test(RandomStretch, kwargs, features, (4, 5, 16), tmp_path)
+    layer = RandomStretch(**kwargs)
+    np.testing.assert_array_equal(layer(features), features)
+    warped = np.asarray(layer(features, training=True))
+    assert not np.allclose(warped, features)
+    np.testing.assert_allclose(warped[:, 0, 0], 0.0)  # band 0 stays, the rest stretch
+    slopes = warped[:, 0, 5] / 5
+    assert np.all((slopes > 1 / 1.21) & (slopes < 1 / 0.79)) and np.ptp(slopes) > 0
+    np.testing.assert_allclose(warped[:, 1:], warped[:, :1].repeat(4, axis=1))  # same per clip
+
+
+def test_time_stretch_keeps_the_middle_frame_in_place():
+    frames = np.tile(np.arange(21, dtype="float32")[None, :, None], (4, 1, 3))
+    stretched = np.asarray(RandomStretch(1, 0.3, "centre", seed=1)(frames, training=True))
+    np.testing.assert_allclose(stretched[:, 10], 10.0, atol=1e-5)
+    assert np.ptp(stretched[:, 0, 0]) > 0  # each clip its own factor
+    np.testing.assert_allclose(stretched[..., 0], stretched[..., 2])  # bands move together
+
+
+def test_utterance_normalization_can_ignore_silent_frames():
+    speech = np.random.default_rng(0).normal(size=(1, 6, 4)).astype("float32")
+    silence = np.full((1, 10, 4), SILENCE_LOG - 1e-3, "float32")
+    padded = np.concatenate([silence[:, :4], speech, silence[:, 4:]], axis=1)
+    layer = UtteranceNormalization("mean_var", silence_level=SILENCE_LOG)
+    out = np.asarray(layer(padded))
+    np.testing.assert_allclose(out[:, 4:10], np.asarray(layer(speech)), atol=1e-5)
+    np.testing.assert_array_equal(out[:, :4], 0.0)  # silence sits at the clip mean
 
 
 def test_spec_augment_masks_only_in_training(tmp_path):
@@ -84,5 +115,5 @@ def test_model_trains_reloads_and_explains(tmp_path):
         atol=1e-5,
     )
     features, attention = explain_model(model).predict({"audio": waves(3)}, verbose=0)
-    assert features.shape == (3, 23, 16) and attention.shape == (3, 23)
+    assert features.shape == (3, 23, 16) and attention.shape == (3, 11)  # frames pooled by 2
     np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-5)
