@@ -53,7 +53,9 @@ def _add_field(parser: argparse.ArgumentParser, field: dataclasses.Field, annota
     flag = f"--{field.name}"
     meta = field.metadata
     kind = _scalar_type(annotation)
-    kwargs: dict[str, Any] = {"help": meta.get("help", ""), "default": field.default}
+    # argparse expands "%" in help texts; a literal "%" (as in "1%") must be doubled.
+    help_text = meta.get("help", "").replace("%", "%%")
+    kwargs: dict[str, Any] = {"help": help_text, "default": field.default}
     if kind is bool:
         parser.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
         return
