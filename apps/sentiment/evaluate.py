@@ -3,7 +3,6 @@
 python -m apps.sentiment.evaluate --run_dir runs/sentiment [--data_dir DIR]
 """
 
-from pathlib import Path
 from typing import Callable
 from typing import Optional
 from typing import Sequence
@@ -14,11 +13,13 @@ import tensorflow as tf
 from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import load_splits
 from shared import io
-from shared.cli import ArgumentParser
 from shared.cli import command
-from shared.config import read_config
 from shared.data import labels_of
-from shared.errors import UserError
+from shared.evaluation import check_classes
+from shared.evaluation import evaluation_parser
+from shared.evaluation import finished_run
+from shared.evaluation import merged_metrics
+from shared.evaluation import run_config
 from shared.export import load_signature
 from shared.metrics import classifier_metrics
 from shared.plots import plot_confusion_matrix
@@ -42,36 +43,21 @@ def predict_strings(
 
 @command
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = ArgumentParser(prog="python -m apps.sentiment.evaluate", description=__doc__)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    parser.add_argument("--data_dir", help="Evaluate on this folder instead of the run's data")
-    parser.add_argument("--tfds_data_dir", help="TFDS cache folder")
+    parser = evaluation_parser("python -m apps.sentiment.evaluate", __doc__)
     args = parser.parse_args(argv)
-    run = RunDir(Path(args.run_dir))
-    if not run.config.exists():
-        raise UserError(f"{run.root}: no config.json; is this a run directory?")
-    config = read_config(
-        SentimentConfig, run.config, data_dir=args.data_dir, tfds_data_dir=args.tfds_data_dir
+    run = finished_run(args.run_dir)
+    config = run_config(
+        SentimentConfig, run, data_dir=args.data_dir, tfds_data_dir=args.tfds_data_dir
     )
     serve = load_signature(run)
     splits = load_splits(config)
-    if splits.class_names != config.class_names:
-        raise UserError(
-            f"the data's classes {list(splits.class_names)} differ from the run's "
-            f"{list(config.class_names)}"
-        )
+    check_classes(splits.class_names, config.class_names)
     test = splits.datasets["test"]
     probabilities = predict_strings(serve, test.map(lambda text, label: text))
     metrics = classifier_metrics(
         labels_of(test), probabilities, labels_of(splits.datasets["train"]), config.class_names
     )
-    previous = io.read_json(run.metrics) if run.metrics.exists() else {}
-    metrics = {
-        **previous,
-        **metrics,
-        "examples": {**previous.get("examples", {}), "test": int(len(probabilities))},
-        "evaluated_export": str(run.latest_export()),
-    }
+    metrics = merged_metrics(run, metrics, test_examples=len(probabilities))
     write_report(run, metrics, config.class_names)
     print(
         f"test accuracy {metrics['accuracy']:.4f} (majority baseline "

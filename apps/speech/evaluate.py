@@ -21,11 +21,14 @@ from apps.speech.data import load_splits
 from apps.speech.model import explain_model
 from apps.speech.plots import plot_examples
 from shared import io
-from shared.cli import ArgumentParser
 from shared.cli import command
-from shared.config import read_config
 from shared.data import labels_of
 from shared.errors import UserError
+from shared.evaluation import check_classes
+from shared.evaluation import evaluation_parser
+from shared.evaluation import finished_run
+from shared.evaluation import merged_metrics
+from shared.evaluation import run_config
 from shared.metrics import classifier_metrics
 from shared.plots import plot_confusion_matrix
 from shared.run_dir import RunDir
@@ -117,27 +120,16 @@ def predict_clips(serve: Callable[..., dict], clips: tf.data.Dataset, batch_size
 
 @command
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = ArgumentParser(prog="python -m apps.speech.evaluate", description=__doc__)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    parser.add_argument("--data_dir", help="Evaluate on this folder instead of the run's data")
-    parser.add_argument("--tfds_data_dir", help="TFDS cache folder")
+    parser = evaluation_parser("python -m apps.speech.evaluate", __doc__)
     args = parser.parse_args(argv)
-    run = RunDir(Path(args.run_dir))
-    if not run.config.exists():
-        raise UserError(f"{run.root}: no config.json; is this a run directory?")
-    config = read_config(
-        SpeechConfig, run.config, data_dir=args.data_dir, tfds_data_dir=args.tfds_data_dir
-    )
+    run = finished_run(args.run_dir)
+    config = run_config(SpeechConfig, run, data_dir=args.data_dir, tfds_data_dir=args.tfds_data_dir)
     try:
         loaded = tf.saved_model.load(str(run.latest_export()))
     except FileNotFoundError as error:
         raise UserError(f"{error}; train the run to the end first") from None
     splits = load_splits(config)
-    if splits.class_names != config.class_names:
-        raise UserError(
-            f"the data's classes {list(splits.class_names)} differ from the run's "
-            f"{list(config.class_names)}"
-        )
+    check_classes(splits.class_names, config.class_names)
     serve_audio, serve_wav = loaded.signatures["serving_default"], loaded.signatures["audio_wav"]
     test = splits.datasets["test"]
     probabilities = predict_clips(serve_audio, test.map(lambda clip, label: clip))
@@ -148,13 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         metrics["export_check"] = export_agreement(
             serve_audio, serve_wav, splits.files["test"], config.sample_rate
         )
-    previous = io.read_json(run.metrics) if run.metrics.exists() else {}
-    metrics = {
-        **previous,
-        **metrics,
-        "examples": {**previous.get("examples", {}), "test": int(len(probabilities))},
-        "evaluated_export": str(run.latest_export()),
-    }
+    metrics = merged_metrics(run, metrics, test_examples=len(probabilities))
     write_report(run, metrics, config.class_names)
     print(
         f"test accuracy {metrics['accuracy']:.4f} (majority baseline "

@@ -4,7 +4,6 @@ python -m apps.weather.evaluate --run_dir runs/weather [--data_dir DIR | --csv F
 """
 
 import dataclasses
-from pathlib import Path
 from typing import Callable
 from typing import Optional
 from typing import Sequence
@@ -20,10 +19,11 @@ from apps.weather.plots import plot_horizon_errors
 from apps.weather.plots import plot_sample_forecasts
 from apps.weather.plots import sample_indices
 from shared import io
-from shared.cli import ArgumentParser
 from shared.cli import command
-from shared.config import read_config
-from shared.errors import UserError
+from shared.evaluation import evaluation_parser
+from shared.evaluation import finished_run
+from shared.evaluation import merged_metrics
+from shared.evaluation import run_config
 from shared.export import load_signature
 from shared.run_dir import RunDir
 
@@ -93,27 +93,17 @@ def export_forecaster(run: RunDir, batch_size: int = 256) -> ForecastFn:
 
 @command
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = ArgumentParser(prog="python -m apps.weather.evaluate", description=__doc__)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    parser.add_argument("--data_dir", help="Evaluate on the CSV in this folder instead")
+    parser = evaluation_parser("python -m apps.weather.evaluate", __doc__, tfds=False)
     parser.add_argument("--csv", help="Evaluate on this CSV instead")
     args = parser.parse_args(argv)
-    run = RunDir(Path(args.run_dir))
-    if not run.config.exists():
-        raise UserError(f"{run.root}: no config.json; is this a run directory?")
-    config = read_config(WeatherConfig, run.config)
+    run = finished_run(args.run_dir)
+    config = run_config(WeatherConfig, run)
     if args.data_dir or args.csv:  # new data replaces the run's source entirely
         config = dataclasses.replace(config, data_dir=args.data_dir, csv=args.csv)
     forecaster = export_forecaster(run)
     data, _ = load_data(config)
     metrics, arrays = score(forecaster, data, config)
-    previous = io.read_json(run.metrics) if run.metrics.exists() else {}
-    metrics = {
-        **previous,
-        **metrics,
-        "data": data.report,
-        "evaluated_export": str(run.latest_export()),
-    }
+    metrics = merged_metrics(run, {**metrics, "data": data.report})
     write_report(run, metrics, arrays, data)
     print(
         f"test MAE {metrics['model']['mae']:.4f}; skill vs persistence "

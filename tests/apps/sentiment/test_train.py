@@ -11,9 +11,9 @@ import tensorflow_datasets as tfds
 from apps.sentiment import evaluate
 from apps.sentiment import predict
 from apps.sentiment import train
-from shared.callbacks import TrainingState
 from tests.apps.sentiment.conftest import TINY_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
+from tests.resume_test import check_interrupted_run_resumes
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
 CLEAN_CLIENT = textwrap.dedent("""
@@ -131,36 +131,10 @@ def test_a_new_run_into_the_same_directory_adds_a_version(trained_run):
 
 def test_interrupted_run_resumes(review_folder, tmp_path, monkeypatch, capsys):
     run_dir = tmp_path / "run"
-    argv = [
-        "--data_dir",
-        str(review_folder),
-        "--output_dir",
-        str(run_dir),
-        *TINY_FLAGS,
-        "--epochs",
-        "3",
-        "--patience",
-        "5",
-    ]
-    original = TrainingState.on_epoch_begin
-
-    def interrupt_in_second_epoch(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt
-        original(self, epoch, logs)
-
-    monkeypatch.setattr(TrainingState, "on_epoch_begin", interrupt_in_second_epoch)
-    assert train.main(argv) == 130
-    assert not (run_dir / "metrics.json").exists() and not (run_dir / "export").exists()
-    monkeypatch.setattr(TrainingState, "on_epoch_begin", original)
-    capsys.readouterr()
-
-    assert train.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "after epoch 1" in out and "Epoch 1/3" not in out and "Epoch 2/3" in out
+    argv = ["--data_dir", str(review_folder), "--output_dir", str(run_dir), *TINY_FLAGS]
+    check_interrupted_run_resumes(train.main, argv, run_dir, monkeypatch, capsys)
     history = (run_dir / "history.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["1", "2", "3"]
-    assert json.loads((run_dir / "metrics.json").read_text())["epochs_trained"] == 3
 
 
 def test_trains_on_mock_tfds(tmp_path):

@@ -13,10 +13,10 @@ from apps.speech import evaluate
 from apps.speech import predict
 from apps.speech import train
 from apps.speech.wav import encode_wav
-from shared.callbacks import TrainingState
 from tests.apps.speech.conftest import TINY_FLAGS
 from tests.apps.speech.conftest import keyword
 from tests.apps.speech.conftest import write_clips
+from tests.resume_test import check_interrupted_run_resumes
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
 # Reads 16-bit WAV files with the standard library and sends each both as float samples
@@ -143,23 +143,7 @@ def test_predict_names_each_file_and_rejects_a_corrupt_one(trained_run, capsys):
 def test_interrupted_run_resumes(clip_folder, tmp_path, monkeypatch, capsys):
     run_dir = tmp_path / "run"
     argv = ["--data_dir", str(clip_folder), "--output_dir", str(run_dir), *TINY_FLAGS]
-    argv += ["--epochs", "3", "--patience", "5"]
-    original = TrainingState.on_epoch_begin
-
-    def interrupt_in_second_epoch(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt
-        original(self, epoch, logs)
-
-    monkeypatch.setattr(TrainingState, "on_epoch_begin", interrupt_in_second_epoch)
-    assert train.main(argv) == 130
-    assert not (run_dir / "metrics.json").exists() and not (run_dir / "export").exists()
-    monkeypatch.setattr(TrainingState, "on_epoch_begin", original)
-    capsys.readouterr()
-    assert train.main(argv) == 0
-    out = capsys.readouterr().out
-    assert "after epoch 1" in out and "Epoch 1/3" not in out and "Epoch 2/3" in out
-    assert json.loads((run_dir / "metrics.json").read_text())["epochs_trained"] == 3
+    check_interrupted_run_resumes(train.main, argv, run_dir, monkeypatch, capsys)
 
 
 def test_trains_on_mock_tfds(tmp_path):
