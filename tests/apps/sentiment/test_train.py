@@ -1,8 +1,6 @@
 """End to end: `main([...])` on tiny data, then the run directory, the export and the commands."""
 
 import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -13,6 +11,7 @@ from apps.sentiment import predict
 from apps.sentiment import train
 from tests.apps.sentiment.conftest import TINY_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
+from tests.clean_client import run_clean_client
 from tests.resume_test import check_interrupted_run_resumes
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
@@ -76,16 +75,7 @@ def test_run_directory_follows_the_contract(trained_run):
 
 def test_export_serves_raw_strings_in_a_clean_process(trained_run, tmp_path):
     run_dir, _ = trained_run
-    result = subprocess.run(
-        [sys.executable, "-c", CLEAN_CLIENT, str(run_dir / "export" / "1")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", cwd=tmp_path)
     assert answer["inputs"] == {"text": "string"}
     assert answer["project_modules"] == []
     assert len(answer["labels"]) == 3 and set(answer["labels"]) <= {"neg", "pos"}

@@ -1,8 +1,6 @@
 """End to end: `main([...])` on tiny WAV folders; the run directory, the export, the commands."""
 
 import json
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -16,6 +14,7 @@ from apps.speech.wav import encode_wav
 from tests.apps.speech.conftest import TINY_FLAGS
 from tests.apps.speech.conftest import keyword
 from tests.apps.speech.conftest import write_clips
+from tests.clean_client import run_clean_client
 from tests.resume_test import check_interrupted_run_resumes
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
@@ -97,16 +96,7 @@ def test_export_serves_waveforms_and_wav_bytes_alike_in_a_clean_process(trained_
         path = tmp_path / f"{i}.wav"
         path.write_bytes(encode_wav(keyword(label, seconds, 8000, rng), 8000))
         files.append(str(path))
-    result = subprocess.run(
-        [sys.executable, "-c", CLEAN_CLIENT, str(run_dir / "export" / "1"), *files],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", *files, cwd=tmp_path)
     assert answer["signatures"] == ["audio_wav", "serving_default"]
     assert answer["project_modules"] == []
     assert answer["labels_audio"] == answer["labels_wav"]

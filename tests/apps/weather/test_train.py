@@ -1,8 +1,6 @@
 """End to end: train on a CSV with a known signal, then the run directory, export and commands."""
 
 import json
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -14,6 +12,7 @@ from apps.weather import train
 from tests.apps.weather.conftest import messy
 from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
+from tests.clean_client import run_clean_client
 
 # About 260 training steps (8 epochs of 32 batches) on a daily sine with a trend.
 SMALL_FLAGS = [
@@ -106,16 +105,7 @@ def test_run_directory_follows_the_contract(trained_run):
 
 def test_export_round_trip_in_a_clean_process(trained_run, tmp_path):
     run_dir, _ = trained_run
-    result = subprocess.run(
-        [sys.executable, "-c", CLEAN_CLIENT, str(run_dir / "export" / "1")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", cwd=tmp_path)
     assert answer["inputs"] == {
         "window": ["float32", [None, 24, 5]],
         "timestamps": ["int64", [None, 24]],
