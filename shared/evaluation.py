@@ -9,6 +9,7 @@ from shared import io
 from shared.cli import ArgumentParser
 from shared.config import read_config
 from shared.errors import UserError
+from shared.plots import plot_confusion_matrix
 from shared.run_dir import RunDir
 
 
@@ -47,3 +48,11 @@ def merged_metrics(run: RunDir, metrics: dict, *, test_examples: Optional[int] =
     if test_examples is not None:
         merged["examples"] = {**previous.get("examples", {}), "test": int(test_examples)}
     return merged
+
+
+def write_classifier_report(run: RunDir, metrics: dict, class_names: Sequence[str]) -> None:
+    """`metrics.json` and `plots/confusion_matrix.png` of a classifier."""
+    io.write_json(run.metrics, metrics)
+    plot_confusion_matrix(
+        metrics["confusion_matrix"], class_names, run.plots / "confusion_matrix.png"
+    )

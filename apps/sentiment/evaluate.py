@@ -12,7 +12,6 @@ import tensorflow as tf
 
 from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import load_splits
-from shared import io
 from shared.cli import command
 from shared.data import labels_of
 from shared.evaluation import check_classes
@@ -20,17 +19,9 @@ from shared.evaluation import evaluation_parser
 from shared.evaluation import finished_run
 from shared.evaluation import merged_metrics
 from shared.evaluation import run_config
+from shared.evaluation import write_classifier_report
 from shared.export import load_signature
 from shared.metrics import classifier_metrics
-from shared.plots import plot_confusion_matrix
-from shared.run_dir import RunDir
-
-
-def write_report(run: RunDir, metrics: dict, class_names: Sequence[str]) -> None:
-    io.write_json(run.metrics, metrics)
-    plot_confusion_matrix(
-        metrics["confusion_matrix"], class_names, run.plots / "confusion_matrix.png"
-    )
 
 
 def predict_strings(
@@ -58,7 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         labels_of(test), probabilities, labels_of(splits.datasets["train"]), config.class_names
     )
     metrics = merged_metrics(run, metrics, test_examples=len(probabilities))
-    write_report(run, metrics, config.class_names)
+    write_classifier_report(run, metrics, config.class_names)
     print(
         f"test accuracy {metrics['accuracy']:.4f} (majority baseline "
         f"{metrics['baseline_majority']['accuracy']:.4f}) -> {run.metrics}"

@@ -12,7 +12,6 @@ from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import load_splits
 from apps.sentiment.data import make_dataset
 from apps.sentiment.data import make_vectorizer
-from apps.sentiment.evaluate import write_report
 from apps.sentiment.export import export_model
 from apps.sentiment.model import build_model
 from apps.sentiment.model import compile_model
@@ -20,6 +19,7 @@ from shared import io
 from shared.cli import command
 from shared.cli import parse_config
 from shared.data import labels_of
+from shared.evaluation import write_classifier_report
 from shared.metrics import classifier_metrics
 from shared.plots import plot_history
 from shared.training import finish_run
@@ -61,7 +61,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     metrics["vocabulary_size"] = vectorizer.vocabulary_size()
     export_dir = export_model(model, vectorizer, config, run.export)
     metrics["export"] = str(export_dir)
-    write_report(run, metrics, config.class_names)
+    write_classifier_report(run, metrics, config.class_names)
     io.write_text(run.root / "vocabulary.txt", "\n".join(vectorizer.get_vocabulary()) + "\n")
     finish_run(run)
     print(

@@ -20,7 +20,6 @@ from apps.speech.config import SpeechConfig
 from apps.speech.data import load_splits
 from apps.speech.model import explain_model
 from apps.speech.plots import plot_examples
-from shared import io
 from shared.cli import command
 from shared.data import labels_of
 from shared.errors import UserError
@@ -29,22 +28,14 @@ from shared.evaluation import evaluation_parser
 from shared.evaluation import finished_run
 from shared.evaluation import merged_metrics
 from shared.evaluation import run_config
+from shared.evaluation import write_classifier_report
 from shared.metrics import classifier_metrics
-from shared.plots import plot_confusion_matrix
-from shared.run_dir import RunDir
 
 EXAMPLES_PLOTTED = 4
 
 
 def test_metrics(labels, probabilities, train_labels, class_names) -> dict:
     return classifier_metrics(labels, probabilities, train_labels, class_names, top_k=2)
-
-
-def write_report(run: RunDir, metrics: dict, class_names: Sequence[str]) -> None:
-    io.write_json(run.metrics, metrics)
-    plot_confusion_matrix(
-        metrics["confusion_matrix"], class_names, run.plots / "confusion_matrix.png"
-    )
 
 
 def plot_test_examples(model: keras.Model, test: tf.data.Dataset, config: SpeechConfig, path):
@@ -141,7 +132,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             serve_audio, serve_wav, splits.files["test"], config.sample_rate
         )
     metrics = merged_metrics(run, metrics, test_examples=len(probabilities))
-    write_report(run, metrics, config.class_names)
+    write_classifier_report(run, metrics, config.class_names)
     print(
         f"test accuracy {metrics['accuracy']:.4f} (majority baseline "
         f"{metrics['baseline_majority']['accuracy']:.4f}) -> {run.metrics}"

@@ -16,7 +16,6 @@ from apps.speech.data import make_dataset
 from apps.speech.evaluate import export_agreement
 from apps.speech.evaluate import plot_test_examples
 from apps.speech.evaluate import test_metrics
-from apps.speech.evaluate import write_report
 from apps.speech.export import export_model
 from apps.speech.model import adapt_normalization
 from apps.speech.model import build_model
@@ -24,6 +23,7 @@ from apps.speech.model import compile_model
 from shared.cli import command
 from shared.cli import parse_config
 from shared.data import labels_of
+from shared.evaluation import write_classifier_report
 from shared.plots import plot_history
 from shared.training import finish_run
 from shared.training import fit
@@ -66,7 +66,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             splits.files["test"],
             config.sample_rate,
         )
-    write_report(run, metrics, config.class_names)
+    write_classifier_report(run, metrics, config.class_names)
     plot_test_examples(model, splits.datasets["test"], config, run.plots / "test_examples.png")
     finish_run(run)
     print(
