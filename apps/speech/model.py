@@ -35,13 +35,15 @@ def build_model(config: SpeechConfig, *, num_classes: int) -> keras.Model:
     if config.cepstral_coefficients:
         x = CepstralCoefficients(config.cepstral_coefficients, name="cepstra")(x)
     bands = config.cepstral_coefficients or config.mel_bins
+    # Each random layer gets its own seed: equal seeds would draw equal numbers, so the tempo
+    # stretch, the band warp and the first SpecAugment mask would move together.
     if config.augment and config.time_stretch:
-        x = RandomStretch(1, config.time_stretch, "centre", seed=config.seed, name="time_stretch")(
-            x
-        )
+        x = RandomStretch(
+            1, config.time_stretch, "centre", seed=config.seed + 1, name="time_stretch"
+        )(x)
     if config.augment and config.frequency_warp:
         x = RandomStretch(
-            2, config.frequency_warp, "start", seed=config.seed, name="frequency_warp"
+            2, config.frequency_warp, "start", seed=config.seed + 2, name="frequency_warp"
         )(x)
     silence = config.ignore_silence and not (
         config.cepstral_coefficients or config.dynamic_range_db

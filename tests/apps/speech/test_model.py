@@ -117,3 +117,12 @@ def test_model_trains_reloads_and_explains(tmp_path):
     features, attention = explain_model(model).predict({"audio": waves(3)}, verbose=0)
     assert features.shape == (3, 23, 16) and attention.shape == (3, 11)  # frames pooled by 2
     np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_random_layers_draw_independently():
+    config = SpeechConfig(**TINY, time_stretch=0.3, frequency_warp=0.1)
+    model = build_model(config, num_classes=3)
+    seeds = [
+        model.get_layer(name).seed for name in ("time_stretch", "frequency_warp", "spec_augment")
+    ]
+    assert len(set(seeds)) == 3
