@@ -93,11 +93,9 @@ def find_csv(config: WeatherConfig) -> Path:
     return found[0]
 
 
-def load_data(config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
-    """The cleaned, split data and the config with its detected columns filled in."""
-    config = config.with_data_defaults()
-    path = find_csv(config)
-    table, time_column = clean_table(
+def read_clean_table(path: Path, config: WeatherConfig) -> tuple[Table, str]:
+    """Read a CSV and clean it the way the config says (time column, grid, sentinels)."""
+    return clean_table(
         read_csv(path),
         path,
         time_column=config.time_column,
@@ -105,6 +103,13 @@ def load_data(config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
         resample=config.resample,
         sentinel_values=config.sentinel_values,
     )
+
+
+def load_data(config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
+    """The cleaned, split data and the config with its detected columns filled in."""
+    config = config.with_data_defaults()
+    path = find_csv(config)
+    table, time_column = read_clean_table(path, config)
     target_columns = resolve_targets(table, config, path)
     input_columns = select_columns(
         table, config.input_columns or tuple(table.frame.columns), "input_columns", path

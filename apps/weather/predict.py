@@ -15,8 +15,7 @@ import pandas as pd
 import tensorflow as tf
 
 from apps.weather.config import WeatherConfig
-from apps.weather.table import clean_table
-from apps.weather.table import read_csv
+from apps.weather.data import read_clean_table
 from shared.cli import ArgumentParser
 from shared.cli import command
 from shared.config import read_config
@@ -27,14 +26,7 @@ from shared.run_dir import RunDir
 
 def read_window(path: Path, config: WeatherConfig) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
     """`[1, input_steps, features]` raw window, `[1, input_steps]` timestamps, the last time."""
-    table, _ = clean_table(
-        read_csv(path),
-        path,
-        time_column=config.time_column,
-        time_format=config.time_format,
-        resample=config.resample,
-        sentinel_values=config.sentinel_values,
-    )
+    table, _ = read_clean_table(path, config)
     frame = table.frame
     missing = [c for c in config.input_columns if c not in frame.columns and "=" not in c]
     if missing:
