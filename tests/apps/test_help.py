@@ -9,6 +9,7 @@ APPS = {
     "sentiment": "SentimentConfig",
     "weather": "WeatherConfig",
     "speech": "SpeechConfig",
+    "translation": "TranslationConfig",
 }
 
 

@@ -1,0 +1,71 @@
+"""Configuration of the translation app: one flag per field."""
+
+import dataclasses
+
+from shared.config import TFDSConfig
+from shared.config import option
+
+ATTENTIONS = ("bahdanau", "luong")
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslationConfig(TFDSConfig):
+    """Attention encoder-decoder: subword tokens, BiGRU encoder, GRU decoder, beam search."""
+
+    output_dir: str = option("runs/translation", "Run directory")
+    tfds_name: str = option(
+        "wmt14_translate/de-en",
+        "TFDS translation data set used without --data_dir (one text feature per language)",
+    )
+    source_lang: str = option("en", "Column or TFDS feature of the source language")
+    target_lang: str = option("de", "Column or TFDS feature of the target language")
+    max_train_pairs: int = option(0, "Use at most this many training pairs (0: all)", min=0)
+    # Tokenization (inside the graph).
+    vocab_size: int = option(
+        8000, "Subword vocabulary per language, including 4 special tokens", min=8
+    )
+    lowercase: bool = option(False, "Lower-case text before tokenizing (output is lower-case)")
+    max_length: int = option(
+        60, "Drop training pairs with more subword tokens than this on either side", min=1
+    )
+    vocab_sample_pairs: int = option(
+        300000, "Learn the vocabularies on at most this many training pairs", min=1
+    )
+    bucketing: bool = option(True, "Batch pairs of similar length together")
+    # Model.
+    embedding_dim: int = option(256, "Token embedding size (both languages)", min=1)
+    embedding_dropout: float = option(0.2, "Dropout on token embeddings", min=0.0, max=0.95)
+    decoder_units: int = option(256, "Decoder GRU units", min=1)
+    attention: str = option(
+        "luong", "Attention: additive (bahdanau) or multiplicative (luong)", choices=ATTENTIONS
+    )
+    attention_units: int = option(256, "Hidden size of additive attention scores", min=1)
+    input_feeding: bool = option(
+        True, "Feed the previous attentional vector into the next decoder step"
+    )
+    output_dropout: float = option(
+        0.3, "Dropout on the attentional vectors before the output layer", min=0.0, max=0.95
+    )
+    label_smoothing: float = option(0.1, "Label smoothing of the training loss", min=0.0, max=0.5)
+    # Decoding.
+    beam_width: int = option(5, "Beam search width (1: greedy)", min=1)
+    length_penalty: float = option(
+        0.6, "GNMT length penalty exponent: higher prefers longer outputs (0: none)", min=0.0
+    )
+    max_output_ratio: float = option(
+        1.5, "Longest output in tokens: this times the source length, plus 10", min=0.1
+    )
+    eval_batch_size: int = option(64, "Sentences per batch when translating", min=1)
+    # Training loop and encoder block (RecurrentStack).
+    batch_size: int = option(64, "Sentence pairs per batch", min=1)
+    epochs: int = option(10, "Maximum number of epochs", min=1)
+    learning_rate: float = option(5e-3, "Adam learning rate", min=0.0, min_exclusive=True)
+    cosine_decay: bool = option(
+        True, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
+    )
+    patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
+    cell: str = option("gru", "Encoder recurrent cell", choices=("lstm", "gru", "simple_rnn"))
+    units: int = option(256, "Encoder units per layer and direction", min=1)
+    num_layers: int = option(1, "Stacked encoder layers", min=1)
+    bidirectional: bool = option(True, "Bidirectional encoder layers")
+    dropout: float = option(0.2, "Dropout on encoder-layer inputs", min=0.0, max=0.95)

@@ -1,0 +1,44 @@
+"""The serving model: source text in, translated text out, beam search inside the SavedModel.
+
+`serving_default` takes `text` string `[batch]` and returns `translation` string `[batch]`.
+`translate_with_attention` also returns `tokens` (output subword pieces, `""` after the end),
+`source_tokens` (the source pieces; `""` marks the end token and padding) and `attention`
+float32 `[batch, output pieces, source pieces]`. Tokenizing, decoding and detokenizing all run
+in core TensorFlow ops.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from apps.translation.config import TranslationConfig
+from apps.translation.decoding import Translator
+from shared.export import Endpoint
+from shared.export import export_saved_model
+
+SAMPLE_TEXT = np.array(
+    ["A man is riding a bicycle.", "", "Zwei   Hunde\tspielen im Schnee!", "ÉCOLE ™ 123"],
+    dtype=object,
+)
+
+
+def make_endpoints(translator: Translator, config: TranslationConfig) -> dict[str, Endpoint]:
+    def translate_with_attention(text):
+        return translator.translate(text, config.beam_width, config.length_penalty)
+
+    def translate(text):
+        return {"translation": translate_with_attention(text)["translation"]}
+
+    text = [tf.TensorSpec([None], tf.string, name="text")]
+    return {
+        "serving_default": Endpoint(translate, text, {"text": SAMPLE_TEXT}),
+        "translate_with_attention": Endpoint(translate_with_attention, text, {"text": SAMPLE_TEXT}),
+    }
+
+
+def export_model(translator: Translator, config: TranslationConfig, export_root: Path) -> Path:
+    """Write and verify the next `export/<version>/` SavedModel."""
+    return export_saved_model(
+        export_root, make_endpoints(translator, config), track=[translator.model, translator]
+    )

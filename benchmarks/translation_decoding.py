@@ -1,0 +1,138 @@
+"""Benchmark: translation training tokens/second and compiled vs Python-loop decoding.
+
+On `../shared/data/translation` (Multi30k en-de) it measures in one run:
+  1. training target tokens/second of the default model (bucketed batches of 64 pairs);
+  2. sentences/second at batch 64 of the compiled decoders (`tf.while_loop` beam search of
+     width 5, and greedy) against a Python-loop greedy decoder that calls the Keras model once
+     per output token on the whole prefix, as simple decoders do. The target is at least 10x
+     for the compiled beam search.
+
+    python benchmarks/translation_decoding.py [--run_dir RUN] [--data_dir DIR] [--steps 30]
+With `--run_dir` (a finished translation run) the trained model and vocabularies are used;
+otherwise a freshly initialized default model (decoding then runs to the length limit, which
+is the slowest case for both decoders).
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from apps.translation.config import TranslationConfig
+from apps.translation.data import learn_tokenizers
+from apps.translation.data import load_splits
+from apps.translation.data import make_dataset
+from apps.translation.data import source_ids
+from apps.translation.data import tokenize_pairs
+from apps.translation.decoding import Translator
+from apps.translation.model import build_model
+from apps.translation.model import compile_model
+from apps.translation.tokenizer import END_ID
+from apps.translation.tokenizer import START_ID
+from apps.translation.tokenizer import SubwordTokenizer
+from shared.run_dir import RunDir
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "translation"
+BATCH = 64
+
+
+def python_greedy(model: keras.Model, source: np.ndarray, max_tokens: int) -> np.ndarray:
+    """Greedy decoding in Python: one full model call on the prefix per output token."""
+    outputs = np.full((len(source), 1), START_ID, dtype="int32")
+    finished = np.zeros(len(source), bool)
+    for _ in range(max_tokens):
+        logits = model({"source": source, "target_in": outputs}, training=False)
+        token = np.argmax(np.asarray(logits[:, -1]), axis=-1).astype("int32")
+        token[finished] = 0
+        outputs = np.concatenate([outputs, token[:, None]], axis=1)
+        finished |= token == END_ID
+        if finished.all():
+            break
+    return outputs[:, 1:]
+
+
+def sentences_per_second(fn, batches) -> float:
+    fn(batches[0])  # warm-up (tracing)
+    start = time.perf_counter()
+    for batch in batches:
+        fn(batch)
+    return sum(len(b) for b in batches) / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data_dir", default=str(DEFAULT_DATA))
+    parser.add_argument("--run_dir", help="a finished translation run to decode with")
+    parser.add_argument("--steps", type=int, default=30, help="training steps measured")
+    parser.add_argument("--batches", type=int, default=3, help="decoding batches of 64")
+    args = parser.parse_args()
+    config = TranslationConfig(data_dir=args.data_dir, batch_size=BATCH)
+    splits = load_splits(config)
+    if args.run_dir:
+        run = RunDir(Path(args.run_dir))
+        model = keras.models.load_model(run.best_model)
+        vocab = [
+            (run.root / f"{side}_vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
+            for side in ("source", "target")
+        ]
+        source_tokenizer, target_tokenizer = SubwordTokenizer(vocab[0]), SubwordTokenizer(vocab[1])
+    else:
+        source_tokenizer, target_tokenizer = learn_tokenizers(splits.datasets["train"], config)
+        model = build_model(
+            config,
+            source_vocab_size=source_tokenizer.vocabulary_size,
+            target_vocab_size=target_tokenizer.vocabulary_size,
+        )
+
+    # 1. Training throughput (a copy of the model, so decoding uses the weights as given).
+    trainee = build_model(
+        config,
+        source_vocab_size=source_tokenizer.vocabulary_size,
+        target_vocab_size=target_tokenizer.vocabulary_size,
+    )
+    compile_model(trainee, config)
+    tokenized = tokenize_pairs(splits.datasets["train"], source_tokenizer, target_tokenizer)
+    iterator = iter(make_dataset(tokenized.cache(), config, training=True).repeat())
+    trainee.train_on_batch(*next(iterator))
+    tokens, start = 0, time.perf_counter()
+    for _ in range(args.steps):
+        inputs, labels = next(iterator)
+        trainee.train_on_batch(inputs, labels)
+        tokens += int(np.count_nonzero(labels))
+    train_rate = tokens / (time.perf_counter() - start)
+    print(f"training: {train_rate:.0f} target tokens/s ({args.steps} steps of {BATCH} pairs)")
+
+    # 2. Decoding speed on test sentences.
+    texts = [s.decode() for s, _ in splits.datasets["test"].as_numpy_iterator()]
+    batches = [texts[i * BATCH : (i + 1) * BATCH] for i in range(args.batches)]
+    translator = Translator(model, source_tokenizer, target_tokenizer, config.max_output_ratio)
+    spec = [tf.TensorSpec([None], tf.string)]
+    beam = tf.function(
+        lambda t: translator.translate(t, config.beam_width, 0.6), input_signature=spec
+    )
+    greedy = tf.function(lambda t: translator.translate(t, 1), input_signature=spec)
+    encode = tf.function(lambda t: source_ids(source_tokenizer, t).to_tensor())
+    limits = translator.output_limits
+
+    def loop(batch):
+        source = encode(tf.constant(batch))
+        return python_greedy(model, source.numpy(), int(tf.reduce_max(limits(source))))
+
+    rates = {
+        "python_loop_greedy": sentences_per_second(loop, batches),
+        "compiled_greedy": sentences_per_second(lambda b: greedy(tf.constant(b)), batches),
+        "compiled_beam": sentences_per_second(lambda b: beam(tf.constant(b)), batches),
+    }
+    base = rates["python_loop_greedy"]
+    for name, rate in rates.items():
+        print(
+            f"decoding {name:>20}: {rate:8.1f} sentences/s  ({rate / base:5.1f}x the Python loop)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Reading `<split>.tsv` files and TFDS, clear errors, and the shapes the model is fed."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from apps.translation.config import TranslationConfig
+from apps.translation.data import learn_tokenizers
+from apps.translation.data import length_report
+from apps.translation.data import load_splits
+from apps.translation.data import make_dataset
+from apps.translation.data import read_tsv
+from apps.translation.data import tokenize_pairs
+from apps.translation.tokenizer import END_ID
+from apps.translation.tokenizer import START_ID
+from shared.errors import UserError
+from tests.apps.translation.conftest import number_pairs
+from tests.apps.translation.conftest import write_corpus
+from tests.apps.translation.conftest import write_tsv
+
+
+def test_folder_splits_hold_out_validation_from_train(tmp_path):
+    config = TranslationConfig(data_dir=str(write_corpus(tmp_path, train=200, test=10)))
+    splits = load_splits(config)
+    assert splits.counts["test"] == 10
+    assert splits.counts["train"] + splits.counts["val"] == 200 and splits.counts["val"] > 5
+    source, target = next(splits.datasets["test"].as_numpy_iterator())
+    assert source.decode().endswith(".") and target.decode()[0].isdigit()
+
+
+def test_columns_are_picked_by_language_name(tmp_path):
+    path = write_tsv(tmp_path / "train.tsv", [("x", "Hallo", "Hello")], header=("id", "de", "en"))
+    assert read_tsv(path, "de", "en") == (["Hallo"], ["Hello"])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty file"),
+        (b"fr\tde\nBonjour\tHallo\n", "no column 'en'"),
+        (b"en\tde\nHello\tHallo\nonly one column\n", "line 3"),
+        (b"en\tde\nHello\tHall\xff\n", "not UTF-8"),
+    ],
+)
+def test_bad_files_are_named_in_the_error(tmp_path, content, message):
+    path = tmp_path / "train.tsv"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match=message) as error:
+        read_tsv(path, "en", "de")
+    assert "train.tsv" in str(error.value)
+
+
+def test_missing_test_split_is_an_error(tmp_path):
+    write_tsv(tmp_path / "train.tsv", number_pairs(5, seed=0))
+    with pytest.raises(UserError, match="test.tsv not found"):
+        load_splits(TranslationConfig(data_dir=str(tmp_path)))
+
+
+def test_batches_shift_the_target_and_drop_overlong_pairs(tmp_path):
+    config = TranslationConfig(
+        data_dir=str(write_corpus(tmp_path, train=60, test=5)),
+        vocab_size=40,
+        max_length=6,
+        batch_size=4,
+    )
+    splits = load_splits(config)
+    source_tokenizer, target_tokenizer = learn_tokenizers(splits.datasets["train"], config)
+    tokenized = tokenize_pairs(splits.datasets["train"], source_tokenizer, target_tokenizer)
+    report = length_report(tokenized, config.max_length)
+    assert report["kept"] + report["dropped_longer_than_max_length"] == splits.counts["train"]
+    assert report["dropped_longer_than_max_length"] > 0 and report["longest_pair_tokens"] > 6
+    batches = list(make_dataset(tokenized, config, training=True).as_numpy_iterator())
+    assert sum(len(label) for _, label in batches) == report["kept"]
+    for inputs, label in batches:
+        assert np.all(inputs["target_in"][:, 0] == START_ID)
+        for row in range(len(label)):
+            length = np.count_nonzero(label[row])
+            assert label[row, length - 1] == END_ID and length <= config.max_length + 1
+            # target_in is the label shifted right by one, behind [START].
+            np.testing.assert_array_equal(
+                inputs["target_in"][row, 1:length], label[row, : length - 1]
+            )
+        assert np.all(
+            inputs["source"][np.arange(len(label)), np.count_nonzero(inputs["source"], 1) - 1]
+            == END_ID
+        )
+
+
+def test_tfds_path_reads_the_language_features(tmp_path):
+    config = TranslationConfig(
+        tfds_name="wmt14_translate/de-en", source_lang="en", target_lang="de"
+    )
+    with tfds.testing.mock_data(num_examples=12):
+        splits = load_splits(config)
+    assert splits.counts["test"] == 12 and splits.counts["val"] == 12
+    source, target = next(splits.datasets["train"].as_numpy_iterator())
+    assert isinstance(source, bytes) and isinstance(target, bytes)
+
+
+def test_tfds_path_names_a_missing_language():
+    config = TranslationConfig(tfds_name="wmt14_translate/de-en", source_lang="fr")
+    with tfds.testing.mock_data(num_examples=4):
+        with pytest.raises(UserError, match="no feature \\['fr'\\]"):
+            load_splits(config)

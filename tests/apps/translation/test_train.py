@@ -1,0 +1,153 @@
+"""End to end: `main([...])` on number words -> digits, then the run directory, export, commands."""
+
+import json
+import textwrap
+
+import pytest
+import tensorflow_datasets as tfds
+
+from apps.translation import evaluate
+from apps.translation import predict
+from apps.translation import train
+from tests.apps.translation.conftest import TINY_FLAGS
+from tests.apps.translation.conftest import write_corpus
+from tests.clean_client import run_clean_client
+from tests.resume_test import check_interrupted_run_resumes
+from tests.run_dir_test import check_finished_run_directory
+
+# Enough to learn the task exactly: a few hundred steps of a small model.
+LEARNING_FLAGS = [
+    *TINY_FLAGS,
+    "--embedding_dim",
+    "16",
+    "--units",
+    "32",
+    "--decoder_units",
+    "48",
+    "--attention_units",
+    "16",
+    "--batch_size",
+    "16",
+    "--epochs",
+    "12",
+    "--patience",
+    "12",
+    "--learning_rate",
+    "0.01",
+]
+
+# Imports nothing from this project: the export must stand on its own, as in TF Serving.
+CLEAN_CLIENT = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    loaded = tf.saved_model.load(sys.argv[1])
+    texts = tf.constant(sys.argv[2:])
+    serve = loaded.signatures["serving_default"]
+    detailed = loaded.signatures["translate_with_attention"](text=texts)
+    project = sorted(m for m in sys.modules if m.split(".")[0] in ("apps", "shared", "tests"))
+    print(json.dumps({
+        "inputs": {n: s.dtype.name for n, s in serve.structured_input_signature[1].items()},
+        "outputs": sorted(serve.structured_outputs),
+        "project_modules": project,
+        "translation": [t.decode() for t in serve(text=texts)["translation"].numpy()],
+        "detailed": [t.decode() for t in detailed["translation"].numpy()],
+        "attention_shape": detailed["attention"].shape.as_list(),
+        "tokens_shape": detailed["tokens"].shape.as_list(),
+    }))
+""")
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One run that learns the task, shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("translation")
+    data_dir = write_corpus(root / "data")
+    run_dir = root / "run"
+    code = train.main(["--data_dir", str(data_dir), "--output_dir", str(run_dir), *LEARNING_FLAGS])
+    assert code == 0
+    return run_dir, data_dir
+
+
+def test_learns_to_translate_number_words_exactly(trained_run):
+    run_dir, _ = trained_run
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    exact = [s["beam"] == s["reference"] for s in metrics["sample_translations"]]
+    assert metrics["beam"]["bleu"] > 90 and all(exact), metrics["sample_translations"]
+    assert metrics["greedy"]["bleu"] > 90
+    assert metrics["baseline_copy"]["bleu"] < 5
+
+
+def test_run_directory_follows_the_contract(trained_run):
+    run_dir, _ = trained_run
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("beam", "greedy", "baseline_copy", "train_seconds", "data", "examples"):
+        assert key in metrics, key
+    assert metrics["train_examples_per_second"] > 0
+    assert metrics["train_target_tokens_per_second"] > 0
+    assert set(metrics["beam"]) >= {"bleu", "chrf", "sentences_per_second", "bleu_signature"}
+    assert metrics["examples"]["test"] == 40 and metrics["data"]["kept"] > 300
+    assert (run_dir / "source_vocabulary.txt").read_text().splitlines()[1] == "[UNK]"
+    check_finished_run_directory(run_dir, {"attention.png"})
+
+
+def test_export_translates_raw_strings_in_a_clean_process(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    texts = ["Three one four.", "", "Nine nine   eight."]
+    answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", *texts, cwd=tmp_path)
+    assert answer["inputs"] == {"text": "string"} and answer["outputs"] == ["translation"]
+    assert answer["project_modules"] == []
+    assert answer["translation"][0] == "3 1 4 ." and answer["translation"][2] == "9 9 8 ."
+    assert answer["detailed"] == answer["translation"]
+    batch, steps, source = answer["attention_shape"]
+    assert batch == 3 and steps == answer["tokens_shape"][1] and source >= 4
+
+
+def test_evaluate_rewrites_metrics_through_the_export(trained_run):
+    run_dir, _ = trained_run
+    before = json.loads((run_dir / "metrics.json").read_text())
+    (run_dir / "metrics.json").unlink()
+    assert evaluate.main(["--run_dir", str(run_dir)]) == 0
+    after = json.loads((run_dir / "metrics.json").read_text())
+    assert after["beam"]["bleu"] == pytest.approx(before["beam"]["bleu"])
+    assert after["evaluated_export"].endswith("export/1")
+
+
+def test_predict_prints_a_translation_per_sentence(trained_run, tmp_path, capsys):
+    run_dir, _ = trained_run
+    lines = tmp_path / "sentences.txt"
+    lines.write_text("Two two.\n\nSeven.\n", encoding="utf-8")
+    assert predict.main(["--run_dir", str(run_dir), str(lines), "Five six."]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == ["Two two.\t2 2 .", "Seven.\t7 .", "Five six.\t5 6 ."]
+
+
+def test_commands_on_a_missing_run_fail_with_one_line(tmp_path, capsys):
+    assert evaluate.main(["--run_dir", str(tmp_path / "nothing")]) == 1
+    assert predict.main(["--run_dir", str(tmp_path), "text"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("error: ") for line in err)
+
+
+def test_interrupted_run_resumes(tmp_path, monkeypatch, capsys):
+    data_dir = write_corpus(tmp_path / "data", train=40, test=4)
+    run_dir = tmp_path / "run"
+    argv = ["--data_dir", str(data_dir), "--output_dir", str(run_dir), *TINY_FLAGS]
+    check_interrupted_run_resumes(train.main, argv, run_dir, monkeypatch, capsys)
+
+
+def test_trains_on_mock_tfds(tmp_path):
+    with tfds.testing.mock_data(num_examples=16):
+        code = train.main(["--output_dir", str(tmp_path / "run"), *TINY_FLAGS, "--epochs", "1"])
+    assert code == 0
+    assert (tmp_path / "run" / "export" / "1" / "saved_model.pb").is_file()
+
+
+def test_bad_data_writes_nothing(tmp_path, capsys):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.tsv").write_text("en\tde\nHello\n", encoding="utf-8")
+    (tmp_path / "data" / "test.tsv").write_text("en\tde\nHello\tHallo\n", encoding="utf-8")
+    run_dir = tmp_path / "run"
+    assert train.main(["--data_dir", str(tmp_path / "data"), "--output_dir", str(run_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "train.tsv, line 2" in err
+    assert not run_dir.exists()
