@@ -23,6 +23,14 @@ def evaluation_parser(prog: str, description: str, *, tfds: bool = True) -> Argu
     return parser
 
 
+def prediction_parser(prog: str, description: str, *, metavar: str, help: str) -> ArgumentParser:
+    """`--run_dir` and one or more positional inputs, for the `predict` commands."""
+    parser = ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    parser.add_argument("inputs", nargs="+", metavar=metavar, help=help)
+    return parser
+
+
 def finished_run(run_dir: str) -> RunDir:
     """The run directory, or a `UserError` if it holds no `config.json`."""
     run = RunDir(Path(run_dir))

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from typing import Iterator
 
+from shared.errors import UserError
+
 
 @contextlib.contextmanager
 def atomic_path(path: os.PathLike) -> Iterator[Path]:
@@ -43,6 +45,17 @@ def write_text(path: os.PathLike, text: str) -> None:
 
 def write_json(path: os.PathLike, value: Any) -> None:
     write_text(path, json.dumps(value, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def read_user_text(path: os.PathLike) -> str:
+    """A UTF-8 file given by the user; a `UserError` naming it if unreadable or not UTF-8."""
+    path = Path(path)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise UserError(f"{path}: cannot read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise UserError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
 
 
 def read_json(path: os.PathLike) -> Any:

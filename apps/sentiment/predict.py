@@ -9,11 +9,11 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from shared.cli import ArgumentParser
 from shared.cli import command
-from shared.errors import UserError
+from shared.evaluation import prediction_parser
 from shared.export import load_signature
 from shared.io import read_json
+from shared.io import read_user_text
 from shared.run_dir import RunDir
 
 
@@ -22,19 +22,17 @@ def read_input(item: str) -> tuple[str, str]:
     path = Path(item)
     if not path.is_file():
         return item, repr(item if len(item) <= 60 else item[:57] + "...")
-    try:
-        return path.read_bytes().decode("utf-8"), str(path)
-    except OSError as error:
-        raise UserError(f"{path}: cannot read ({error.strerror})") from None
-    except UnicodeDecodeError as error:
-        raise UserError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
+    return read_user_text(path), str(path)
 
 
 @command
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = ArgumentParser(prog="python -m apps.sentiment.predict", description=__doc__)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="Text file or review string")
+    parser = prediction_parser(
+        "python -m apps.sentiment.predict",
+        __doc__,
+        metavar="INPUT",
+        help="Text file or review string",
+    )
     args = parser.parse_args(argv)
     run = RunDir(Path(args.run_dir))
     serve = load_signature(run)

@@ -10,9 +10,9 @@ from typing import Sequence
 import tensorflow as tf
 
 from apps.speech.wav import wav_error
-from shared.cli import ArgumentParser
 from shared.cli import command
 from shared.errors import UserError
+from shared.evaluation import prediction_parser
 from shared.export import load_signature
 from shared.io import read_json
 from shared.run_dir import RunDir
@@ -30,9 +30,12 @@ def read_wav(item: str) -> bytes:
 
 @command
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = ArgumentParser(prog="python -m apps.speech.predict", description=__doc__)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    parser.add_argument("inputs", nargs="+", metavar="WAV", help="WAV file (any rate or format)")
+    parser = prediction_parser(
+        "python -m apps.speech.predict",
+        __doc__,
+        metavar="WAV",
+        help="WAV file (any rate or format)",
+    )
     parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
     args = parser.parse_args(argv)
     run = RunDir(Path(args.run_dir))

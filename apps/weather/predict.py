@@ -16,10 +16,10 @@ import tensorflow as tf
 
 from apps.weather.config import WeatherConfig
 from apps.weather.data import read_clean_table
-from shared.cli import ArgumentParser
 from shared.cli import command
 from shared.config import read_config
 from shared.errors import UserError
+from shared.evaluation import prediction_parser
 from shared.export import load_signature
 from shared.run_dir import RunDir
 
@@ -53,9 +53,9 @@ def read_window(path: Path, config: WeatherConfig) -> tuple[np.ndarray, np.ndarr
 
 @command
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = ArgumentParser(prog="python -m apps.weather.predict", description=__doc__)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    parser.add_argument("inputs", nargs="+", metavar="CSV", help="Recent observations")
+    parser = prediction_parser(
+        "python -m apps.weather.predict", __doc__, metavar="CSV", help="Recent observations"
+    )
     args = parser.parse_args(argv)
     run = RunDir(Path(args.run_dir))
     if not run.config.exists():
