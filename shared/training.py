@@ -63,16 +63,27 @@ def _check_same_settings(saved: dict, current: dict, run: RunDir) -> None:
 
 
 def make_optimizer(
-    config: BaseConfig, *, decay_steps: int | None = None
+    config: BaseConfig, *, decay_steps: int | None = None, warmup_steps: int = 0
 ) -> keras.optimizers.Optimizer:
     """Adam with gradient clipping by norm, at the config's learning rate.
 
     With `decay_steps`, the rate follows a cosine from the config's value down to 1% of it
     over that many steps (and stays there), which usually ends training in a better minimum
-    than a constant rate when the epoch budget is fixed.
+    than a constant rate when the epoch budget is fixed. With `warmup_steps` as well, the rate
+    first rises linearly from 0 to the config's value over that many steps (then decays over
+    `decay_steps` more), which keeps the first, noisy updates from saturating attention or
+    gates at high rates.
     """
     learning_rate = config.learning_rate
-    if decay_steps:
+    if decay_steps and warmup_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            0.0,
+            decay_steps,
+            alpha=0.01,
+            warmup_target=config.learning_rate,
+            warmup_steps=warmup_steps,
+        )
+    elif decay_steps:
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps, alpha=0.01
         )

@@ -63,6 +63,12 @@ class TranslationConfig(TFDSConfig):
     cosine_decay: bool = option(
         True, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )
+    warmup_epochs: float = option(
+        1.0,
+        "With --cosine_decay, first raise the learning rate linearly from 0 over this many "
+        "epochs (high rates at the start saturate the attention)",
+        min=0.0,
+    )
     patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
     cell: str = option("gru", "Encoder recurrent cell", choices=("lstm", "gru", "simple_rnn"))
     units: int = option(256, "Encoder units per layer and direction", min=1)

@@ -84,12 +84,14 @@ def masked_accuracy(y_true, y_pred):
 def compile_model(
     model: keras.Model, config: TranslationConfig, steps_per_epoch: int | None = None
 ) -> keras.Model:
-    """Adam (cosine-decayed over `--epochs` when asked and `steps_per_epoch` is known)."""
-    decay_steps = (
-        config.epochs * steps_per_epoch if config.cosine_decay and steps_per_epoch else None
-    )
+    """Adam; with `steps_per_epoch` and `--cosine_decay`: warm-up, then a cosine to 1%."""
+    decay_steps = warmup_steps = None
+    if config.cosine_decay and steps_per_epoch:
+        warmup_steps = int(config.warmup_epochs * steps_per_epoch)
+        decay_steps = config.epochs * steps_per_epoch - warmup_steps
+    optimizer = make_optimizer(config, decay_steps=decay_steps, warmup_steps=warmup_steps or 0)
     model.compile(
-        optimizer=make_optimizer(config, decay_steps=decay_steps),
+        optimizer=optimizer,
         loss=MaskedSequenceLoss(config.label_smoothing),
         metrics=[masked_accuracy],
     )

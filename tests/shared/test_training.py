@@ -207,3 +207,14 @@ def test_make_optimizer_decays_along_a_cosine_when_given_steps(tmp_path):
         optimizer.iterations.assign(step)
         rates.append(float(optimizer.learning_rate))
     assert rates == pytest.approx([0.01, 0.00505, 0.0001, 0.0001], rel=1e-3)
+
+
+def test_make_optimizer_warms_up_linearly_before_the_cosine(tmp_path):
+    config = toy_config(tmp_path, learning_rate=0.01)
+    optimizer = make_optimizer(config, decay_steps=100, warmup_steps=10)
+    optimizer.build([keras.Variable(0.0)])
+    rates = []
+    for step in (0, 5, 10, 60, 110, 200):
+        optimizer.iterations.assign(step)
+        rates.append(float(optimizer.learning_rate))
+    assert rates == pytest.approx([0.0, 0.005, 0.01, 0.00505, 0.0001, 0.0001], rel=1e-3, abs=1e-9)
