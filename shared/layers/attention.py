@@ -15,17 +15,31 @@ from keras import ops
 _MASKED_SCORE = -1e9
 
 
-def _attend(scores, memory, memory_mask):
-    """Softmax of `scores [batch, steps]` over unmasked steps; the weighted sum of `memory`."""
-    if memory_mask is not None:
-        scores = ops.where(memory_mask, scores, ops.full_like(scores, _MASKED_SCORE))
-    weights = ops.softmax(scores, axis=-1)
-    context = ops.einsum("bs,bsd->bd", weights, memory)
-    return context, weights
+class _MemoryAttention(keras.layers.Layer):
+    """What both attentions share: keys from `prepare`, masking, softmax, weighted sum.
+
+    Subclasses create `self.key_dense` in `build` and define `score(query, keys)`.
+    """
+
+    def prepare(self, memory):
+        """Projected memory (the keys), reusable for every query."""
+        return self.key_dense(memory)
+
+    def call(self, query, memory, keys=None, memory_mask=None):
+        keys = self.prepare(memory) if keys is None else keys
+        scores = self.score(query, keys)  # [batch, steps]
+        if memory_mask is not None:
+            scores = ops.where(memory_mask, scores, ops.full_like(scores, _MASKED_SCORE))
+        weights = ops.softmax(scores, axis=-1)
+        context = ops.einsum("bs,bsd->bd", weights, memory)
+        return context, weights
+
+    def compute_output_shape(self, query_shape, memory_shape, *args):
+        return (memory_shape[0], memory_shape[-1]), tuple(memory_shape[:2])
 
 
 @keras.saving.register_keras_serializable(package="shared")
-class BahdanauAttention(keras.layers.Layer):
+class BahdanauAttention(_MemoryAttention):
     """Additive attention (Bahdanau et al., 2015): `score = v . tanh(W_q q + W_k m_s)`.
 
     Args:
@@ -57,18 +71,9 @@ class BahdanauAttention(keras.layers.Layer):
         self.key_dense.build(memory_shape)
         self.score_dense.build((*memory_shape[:-1], self.units))
 
-    def prepare(self, memory):
-        """Projected memory `[batch, steps, units]`, reusable for every query."""
-        return self.key_dense(memory)
-
-    def call(self, query, memory, keys=None, memory_mask=None):
-        keys = self.prepare(memory) if keys is None else keys
+    def score(self, query, keys):
         hidden = ops.tanh(keys + ops.expand_dims(self.query_dense(query), 1))
-        scores = ops.squeeze(self.score_dense(hidden), -1)
-        return _attend(scores, memory, memory_mask)
-
-    def compute_output_shape(self, query_shape, memory_shape, *args):
-        return (memory_shape[0], memory_shape[-1]), tuple(memory_shape[:2])
+        return ops.squeeze(self.score_dense(hidden), -1)
 
     def get_config(self):
         config = super().get_config()
@@ -77,7 +82,7 @@ class BahdanauAttention(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="shared")
-class LuongAttention(keras.layers.Layer):
+class LuongAttention(_MemoryAttention):
     """Multiplicative attention (Luong et al., 2015, "general"): `score = q . W m_s`.
 
     Args:
@@ -101,18 +106,11 @@ class LuongAttention(keras.layers.Layer):
         self.key_dense = keras.layers.Dense(query_shape[-1], use_bias=False, name="key")
         self.key_dense.build(memory_shape)
 
-    def prepare(self, memory):
-        return self.key_dense(memory)
-
-    def call(self, query, memory, keys=None, memory_mask=None):
-        keys = self.prepare(memory) if keys is None else keys
+    def score(self, query, keys):
         scores = ops.einsum("bd,bsd->bs", query, keys)
         if self.scale:
             scores = scores / ops.sqrt(ops.cast(ops.shape(query)[-1], scores.dtype))
-        return _attend(scores, memory, memory_mask)
-
-    def compute_output_shape(self, query_shape, memory_shape, *args):
-        return (memory_shape[0], memory_shape[-1]), tuple(memory_shape[:2])
+        return scores
 
     def get_config(self):
         config = super().get_config()
