@@ -17,6 +17,7 @@ from apps.translation.tokenizer import START_ID
 from apps.translation.tokenizer import SubwordTokenizer
 from shared.data import AUTOTUNE
 from shared.data import batch_sequences
+from shared.data import count
 from shared.data import split_validation
 from shared.data import with_options
 from shared.errors import UserError
@@ -42,15 +43,11 @@ def load_splits(config: TranslationConfig) -> Splits:
             datasets["train"], config.validation_split, config.seed
         )
     datasets = {split: datasets[split].cache() for split in ("train", "val", "test")}
-    counts = {split: _count(data) for split, data in datasets.items()}
+    counts = {split: count(data) for split, data in datasets.items()}
     for split, n in counts.items():
         if n == 0:
             raise UserError(f"the {split} split has no sentence pair")
     return Splits(datasets, counts)
-
-
-def _count(dataset: tf.data.Dataset) -> int:
-    return int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
 
 
 def read_tsv(path: Path, source_lang: str, target_lang: str) -> tuple[list[str], list[str]]:
@@ -157,16 +154,27 @@ def tokenize_pairs(
 
 
 def length_report(tokenized: tf.data.Dataset, max_length: int) -> dict:
-    """Pairs kept and dropped by `max_length`, and the longest side seen."""
+    """Pairs kept and dropped by `max_length`, the longest side seen, and the target tokens
+    (with `[END]`) of the kept pairs, which one training epoch predicts."""
 
     def add(totals, pair):
-        kept, dropped, longest = tf.unstack(totals)
+        kept, dropped, longest, target_tokens = tf.unstack(totals)
         length = tf.cast(tf.maximum(tf.size(pair[0]) - 1, tf.size(pair[1])), tf.int64)
         over = tf.cast(length > max_length, tf.int64)
-        return tf.stack([kept + 1 - over, dropped + over, tf.maximum(longest, length)])
+        target_tokens += (1 - over) * (tf.size(pair[1], tf.int64) + 1)
+        return tf.stack(
+            [kept + 1 - over, dropped + over, tf.maximum(longest, length), target_tokens]
+        )
 
-    kept, dropped, longest = tokenized.reduce(tf.zeros([3], tf.int64), add).numpy().tolist()
-    return {"kept": kept, "dropped_longer_than_max_length": dropped, "longest_pair_tokens": longest}
+    kept, dropped, longest, target_tokens = (
+        tokenized.reduce(tf.zeros([4], tf.int64), add).numpy().tolist()
+    )
+    return {
+        "kept": kept,
+        "dropped_longer_than_max_length": dropped,
+        "longest_pair_tokens": longest,
+        "kept_target_tokens": target_tokens,
+    }
 
 
 def make_dataset(

@@ -43,7 +43,7 @@ class Translator(tf.Module):
         self.max_output_ratio = max_output_ratio
         self.extra_output_tokens = extra_output_tokens
         self.encoder = keras.Model(
-            model.inputs[0] if isinstance(model.inputs, list) else model.inputs["source"],
+            model.get_layer("source").output,
             [model.get_layer("encoder").output, model.get_layer("bridge").output],
         )
         self.embedding = model.get_layer("target_embedding")

@@ -15,8 +15,12 @@ def translate_all(
 
     Returns the translations (str) and, per sentence, the other outputs trimmed of padding.
     """
-    outputs: dict[str, list] = {"translation": [], "tokens": [], "source_tokens": []}
-    outputs["attention"] = []
+    outputs: dict[str, list] = {
+        "translation": [],
+        "tokens": [],
+        "source_tokens": [],
+        "attention": [],
+    }
     for start in range(0, len(texts), batch_size):
         batch = translate(tf.constant(list(texts[start : start + batch_size])))
         for i, text in enumerate(batch["translation"].numpy()):

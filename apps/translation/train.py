@@ -9,8 +9,6 @@ import time
 from typing import Optional
 from typing import Sequence
 
-import tensorflow as tf
-
 from apps.translation.config import TranslationConfig
 from apps.translation.data import learn_tokenizers
 from apps.translation.data import length_report
@@ -64,14 +62,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     translator = Translator(model, source_tokenizer, target_tokenizer, config.max_output_ratio)
     metrics = score_test_split(translator, splits.datasets["test"], config, run.plots)
     metrics.update(run_summary(result, splits.counts))
-    target_tokens = int(
-        tokenized["train"].reduce(
-            tf.constant(0, tf.int64), lambda n, p: n + tf.size(p[1], tf.int64) + 1
-        )
-    )
     fit_seconds = sum(r["fit_seconds"] for r in result.history)
     metrics["train_target_tokens_per_second"] = round(
-        target_tokens * len(result.history) / fit_seconds, 1
+        lengths["kept_target_tokens"] * len(result.history) / fit_seconds, 1
     )
     metrics["data"] = {
         **lengths,

@@ -71,6 +71,7 @@ def test_batches_shift_the_target_and_drop_overlong_pairs(tmp_path):
     assert report["dropped_longer_than_max_length"] > 0 and report["longest_pair_tokens"] > 6
     batches = list(make_dataset(tokenized, config, training=True).as_numpy_iterator())
     assert sum(len(label) for _, label in batches) == report["kept"]
+    assert sum(np.count_nonzero(label) for _, label in batches) == report["kept_target_tokens"]
     for inputs, label in batches:
         assert np.all(inputs["target_in"][:, 0] == START_ID)
         for row in range(len(label)):
