@@ -87,7 +87,12 @@ def make_optimizer(
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps, alpha=0.01
         )
-    return keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=config.clipnorm or None)
+    return keras.optimizers.Adam(
+        learning_rate=learning_rate,
+        clipnorm=config.clipnorm or None,
+        use_ema=config.ema_momentum > 0,
+        ema_momentum=config.ema_momentum or 0.99,
+    )
 
 
 def fit(
@@ -119,6 +124,7 @@ def fit(
     verbose = _resolve_verbose(verbose)
     if not (state and state.get("stop_reason")) and len(history) < config.epochs:
         best, wait = best_and_wait(history, monitor, mode)
+        averaging = getattr(model.optimizer, "use_ema", False)
         # Bucketed datasets have an unknown number of batches; the end of one is expected.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         model.fit(
@@ -128,7 +134,10 @@ def fit(
             initial_epoch=len(history),
             callbacks=[
                 keras.callbacks.TerminateOnNaN(),
+                # The resume state holds the raw weights (and the average in the optimizer);
+                # with averaging, validation and the best checkpoint see the average.
                 TrainingState(run.resume_state, history, run.history),
+                *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if averaging else []),
                 BestModelCheckpoint(run.best_model, monitor, mode, best=best),
                 ResumableEarlyStopping(
                     monitor=monitor, mode=mode, patience=config.patience, best=best, wait=wait

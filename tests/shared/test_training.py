@@ -218,3 +218,34 @@ def test_make_optimizer_warms_up_linearly_before_the_cosine(tmp_path):
         optimizer.iterations.assign(step)
         rates.append(float(optimizer.learning_rate))
     assert rates == pytest.approx([0.0, 0.005, 0.01, 0.00505, 0.0001, 0.0001], rel=1e-3, abs=1e-9)
+
+
+def test_weight_averaging_is_what_validation_and_the_checkpoint_see(tmp_path):
+    config = toy_config(tmp_path, ema_momentum=0.9999, learning_rate=0.1)
+    run = prepare_run(config)
+    model = toy_model(config)
+    first = []  # the weights after the first step, where the average starts
+    snapshot = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: first or first.append(model.get_weights())
+    )
+    fit(
+        model,
+        toy_data(),
+        toy_data(),
+        config,
+        num_train_examples=32,
+        callbacks=[snapshot],
+        verbose=0,
+    )
+    averaged = keras.models.load_model(run.best_model).get_weights()
+    state = load_state(run.resume_state)
+    raw = toy_model(config)
+    raw.optimizer.build(raw.trainable_variables)
+    raw.load_weights(run.resume_state / state["weights"])
+    # With momentum 0.9999 the average barely leaves the first step's weights ...
+    np.testing.assert_allclose(averaged[0], first[0][0], atol=0.01)
+    # ... while training itself moved on (the resume state keeps the raw weights).
+    assert np.abs(raw.get_weights()[0] - first[0][0]).max() > 0.1
+    # Validation was computed with the average, so it barely improved.
+    losses = [record["val_loss"] for record in state["history"]]
+    assert losses[-1] == pytest.approx(losses[0], rel=0.02)
