@@ -33,7 +33,10 @@ class SpeechConfig(TFDSConfig):
     window_ms: float = option(25.0, "Spectrogram frame length in milliseconds", min=1.0)
     hop_ms: float = option(10.0, "Spectrogram frame step in milliseconds", min=1.0)
     max_frequency: float = option(
-        0.0, "Highest mel frequency in Hz (0: half the sample rate)", min=0.0
+        0.0,
+        "Highest mel frequency in Hz (0: half the lowest sample rate of the training "
+        "recordings, as no sound lies above it; bands beyond it hold only resampling residue)",
+        min=0.0,
     )
     pre_emphasis: float = option(
         0.97,

@@ -32,7 +32,8 @@ class Splits:
 
     `files` lists each split's readable `(path, label)` pairs (folder data only; the export
     check feeds them as WAV bytes). `noise` holds background-noise segments `[n, clip_samples]`
-    (possibly none). `report` goes to `metrics.json`.
+    (possibly none). `report` goes to `metrics.json`. `training_rate` is the lowest sample rate
+    among the training recordings: no sound above half of it reaches the model.
     """
 
     datasets: dict[str, tf.data.Dataset]
@@ -40,7 +41,12 @@ class Splits:
     counts: dict[str, int]
     noise: np.ndarray
     report: dict
+    training_rate: int
     files: dict[str, list[tuple[Path, int]]] = dataclasses.field(default_factory=dict)
+
+    def max_frequency(self, config: SpeechConfig) -> float:
+        """`--max_frequency`, or else the highest frequency the training recordings can hold."""
+        return config.max_frequency or min(self.training_rate, config.sample_rate) / 2
 
 
 def load_splits(config: SpeechConfig) -> Splits:
@@ -118,6 +124,7 @@ def load_folder(config: SpeechConfig) -> Splits:
     for split, found in files.items():
         if not found:
             raise UserError(f"{root / split}: no readable WAV file in any label folder")
+    training_rate = min(stats.rates_by_folder[root / "train"])
     if "val" not in files:
         files["train"], files["val"] = hold_out(
             files["train"], config.validation_split, config.seed
@@ -130,7 +137,7 @@ def load_folder(config: SpeechConfig) -> Splits:
     report = stats.report()
     report["noise_segments"] = int(len(noise))
     counts = {split: len(found) for split, found in files.items()}
-    return Splits(datasets, tuple(class_names), counts, noise, report, files)
+    return Splits(datasets, tuple(class_names), counts, noise, report, training_rate, files)
 
 
 def label_folders(split_dir: Path) -> tuple[str, ...]:
@@ -154,6 +161,7 @@ class FileStats:
         self.clip_samples = clip_samples
         self.sample_rate = sample_rate
         self.rates: Counter = Counter()
+        self.rates_by_folder: dict[Path, set[int]] = {}
         self.channels: Counter = Counter()
         self.seconds: list[float] = []
         self.skipped: list[str] = []
@@ -171,6 +179,7 @@ class FileStats:
                     continue
                 samples, rate, channels = probe
                 self.rates[rate] += 1
+                self.rates_by_folder.setdefault(split_dir, set()).add(rate)
                 self.channels[channels] += 1
                 self.seconds.append(samples / rate)
                 found.append((path, index))
@@ -264,7 +273,7 @@ def load_tfds(config: SpeechConfig) -> Splits:
     class_names = config.class_names or tuple(info.features["label"].names)
     report = {"tfds": config.tfds_name, "sample_rates": {str(rate): sum(counts.values())}}
     empty_noise = np.zeros((0, config.clip_samples), np.float32)
-    return Splits(datasets, tuple(class_names), counts, empty_noise, report)
+    return Splits(datasets, tuple(class_names), counts, empty_noise, report, rate)
 
 
 def as_float(audio: tf.Tensor) -> tf.Tensor:

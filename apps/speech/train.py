@@ -35,7 +35,9 @@ from shared.training import run_summary
 def main(argv: Optional[Sequence[str]] = None) -> int:
     config = parse_config(SpeechConfig, argv, __doc__, prog="python -m apps.speech.train")
     splits = load_splits(config)
-    config = dataclasses.replace(config, class_names=splits.class_names)
+    config = dataclasses.replace(
+        config, class_names=splits.class_names, max_frequency=splits.max_frequency(config)
+    )
     run = prepare_run(config)
 
     data = {

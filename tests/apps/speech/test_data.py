@@ -173,6 +173,18 @@ def test_folder_loader_reads_every_format_and_skips_corrupt_files(clip_folder, c
     json.dumps(splits.report)  # goes to metrics.json
 
 
+def test_mel_bands_stop_where_the_training_recordings_stop(clip_folder):
+    for path in (clip_folder / "train").glob("*/*_[04].wav"):  # the 8 kHz training files
+        path.unlink()
+    config = tiny_config(clip_folder, sample_rate=16000)
+    splits = load_splits(config)
+    assert splits.report["sample_rates"]["8000"] == 3  # test files only
+    assert splits.training_rate == 11025
+    assert splits.max_frequency(config) == 11025 / 2
+    assert splits.max_frequency(dataclasses.replace(config, sample_rate=8000)) == 4000
+    assert splits.max_frequency(dataclasses.replace(config, max_frequency=1000.0)) == 1000
+
+
 def test_background_noise_folder_becomes_noise_not_a_label(clip_folder):
     noise = clip_folder / "train" / "_background_noise_"
     noise.mkdir()

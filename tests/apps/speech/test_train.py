@@ -69,6 +69,7 @@ def test_run_directory_follows_the_contract(trained_run):
     run_dir, _ = trained_run
     config = json.loads((run_dir / "config.json").read_text())
     assert config["class_names"] == ["chirp", "high", "low"] and config["sample_rate"] == 8000
+    assert config["max_frequency"] == 4000  # resolved from the recordings, kept for serving
     metrics = json.loads((run_dir / "metrics.json").read_text())
     for key in ("accuracy", "top2_accuracy", "per_class", "baseline_majority", "confusion_matrix"):
         assert key in metrics, key
