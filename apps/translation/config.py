@@ -22,7 +22,10 @@ class TranslationConfig(TFDSConfig):
     max_train_pairs: int = option(0, "Use at most this many training pairs (0: all)", min=0)
     # Tokenization (inside the graph).
     vocab_size: int = option(
-        8000, "Subword vocabulary per language, including 4 special tokens", min=8
+        4000,
+        "Subword vocabulary per language, including 4 special tokens (small corpora learn "
+        "more from fewer, more frequent pieces; the output layer's cost grows with it)",
+        min=8,
     )
     lowercase: bool = option(False, "Lower-case text before tokenizing (output is lower-case)")
     max_length: int = option(
@@ -58,8 +61,15 @@ class TranslationConfig(TFDSConfig):
     eval_batch_size: int = option(64, "Sentences per batch when translating", min=1)
     # Training loop and encoder block (RecurrentStack).
     batch_size: int = option(64, "Sentence pairs per batch", min=1)
-    epochs: int = option(10, "Maximum number of epochs", min=1)
-    learning_rate: float = option(5e-3, "Adam learning rate", min=0.0, min_exclusive=True)
+    epochs: int = option(12, "Maximum number of epochs", min=1)
+    learning_rate: float = option(2e-3, "Adam learning rate", min=0.0, min_exclusive=True)
+    ema_momentum: float = option(
+        0.998,
+        "Keep an exponential moving average of the weights with this momentum per step; "
+        "validation, checkpoints and the export use the average (0: off)",
+        min=0.0,
+        max=0.9999,
+    )
     cosine_decay: bool = option(
         True, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )

@@ -34,6 +34,8 @@ LEARNING_FLAGS = [
     "12",
     "--learning_rate",
     "0.01",
+    "--ema_momentum",  # a few hundred steps: an average over ~500 would lag behind
+    "0",
 ]
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
