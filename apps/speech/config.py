@@ -50,7 +50,11 @@ class SpeechConfig(TFDSConfig):
         min=0.0,
     )
     cepstral_coefficients: int = option(
-        0, "Use this many MFCCs instead of the log-mel bands (0: log-mel bands)", min=0
+        20,
+        "Use this many MFCCs instead of the log-mel bands (at most --mel_bins): the low "
+        "cepstral coefficients keep the spectral envelope (what was said) and drop the pitch "
+        "harmonics (who said it), which generalizes to unseen speakers (0: log-mel bands)",
+        min=0,
     )
     utterance_normalization: str = option(
         "mean_var",
@@ -105,6 +109,14 @@ class SpeechConfig(TFDSConfig):
     head_units: int = option(64, "Dense layer between attention pooling and softmax", min=1)
     head_dropout: float = option(0.3, "Dropout before the output layer", min=0.0, max=0.95)
     epochs: int = option(40, "Maximum number of epochs", min=1)
+    ema_momentum: float = option(
+        0.99,
+        "Keep an exponential moving average of the weights with this momentum per step; "
+        "validation, checkpoints and the export use the average, which varies less from "
+        "seed to seed on unseen speakers (0: off)",
+        min=0.0,
+        max=0.9999,
+    )
     cosine_decay: bool = option(
         False, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )
@@ -114,6 +126,11 @@ class SpeechConfig(TFDSConfig):
         super().__post_init__()
         if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
             raise ValueError(f"--snr_db: give low,high with low <= high, got {self.snr_db}")
+        if self.cepstral_coefficients > self.mel_bins:
+            raise ValueError(
+                f"--cepstral_coefficients {self.cepstral_coefficients} exceeds --mel_bins "
+                f"{self.mel_bins}; lower it, or pass 0 to use the log-mel bands"
+            )
 
     @property
     def clip_samples(self) -> int:

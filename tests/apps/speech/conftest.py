@@ -23,6 +23,8 @@ TINY_FLAGS = [
     "0.25",
     "--mel_bins",
     "16",
+    "--cepstral_coefficients",
+    "12",
     "--conv_filters",
     "4",
     "--units",

@@ -97,8 +97,9 @@ def test_spec_augment_masks_only_in_training(tmp_path):
     assert zeros.all(axis=2).sum(axis=-1).max() <= 8  # whole frames masked: at most 2 x 4
 
 
-def test_model_trains_reloads_and_explains(tmp_path):
-    config = SpeechConfig(**TINY)
+@pytest.mark.parametrize("cepstral_coefficients", [0, 12])
+def test_model_trains_reloads_and_explains(tmp_path, cepstral_coefficients):
+    config = SpeechConfig(**TINY, cepstral_coefficients=cepstral_coefficients)
     model = build_model(config, num_classes=3)
     clips = tf.data.Dataset.from_tensor_slices(waves(8)).batch(4)
     adapt_normalization(model, clips)
@@ -120,7 +121,7 @@ def test_model_trains_reloads_and_explains(tmp_path):
 
 
 def test_random_layers_draw_independently():
-    config = SpeechConfig(**TINY, time_stretch=0.3, frequency_warp=0.1)
+    config = SpeechConfig(**TINY, time_stretch=0.3, frequency_warp=0.1, cepstral_coefficients=0)
     model = build_model(config, num_classes=3)
     seeds = [
         model.get_layer(name).seed for name in ("time_stretch", "frequency_warp", "spec_augment")
