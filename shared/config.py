@@ -38,6 +38,17 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def ema_momentum_option(default: float) -> Any:
+    """The `--ema_momentum` field; apps whose training gains from weight averaging raise it."""
+    return option(
+        default,
+        "Keep an exponential moving average of the weights with this momentum per step "
+        "(e.g. 0.99); validation, checkpoints and the export use the average (0: off)",
+        min=0.0,
+        max=0.9999,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class BaseConfig:
     """Fields common to every app: data source, run directory, training loop, recurrent block."""
@@ -53,13 +64,7 @@ class BaseConfig:
     epochs: int = option(20, "Maximum number of epochs", min=1)
     learning_rate: float = option(1e-3, "Adam learning rate", min=0.0, min_exclusive=True)
     clipnorm: float = option(1.0, "Gradient clipping by norm (0 disables)", min=0.0)
-    ema_momentum: float = option(
-        0.0,
-        "Keep an exponential moving average of the weights with this momentum per step "
-        "(e.g. 0.99); validation, checkpoints and the export use the average (0: off)",
-        min=0.0,
-        max=0.9999,
-    )
+    ema_momentum: float = ema_momentum_option(0.0)
     patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
     # Recurrent block (shared.layers.RecurrentStack).
     cell: str = option("lstm", "Recurrent cell", choices=CELLS)

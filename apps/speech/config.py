@@ -3,6 +3,7 @@
 import dataclasses
 
 from shared.config import TFDSConfig
+from shared.config import ema_momentum_option
 from shared.config import option
 
 UTTERANCE_NORMALIZATIONS = ("none", "mean", "mean_var")
@@ -109,14 +110,7 @@ class SpeechConfig(TFDSConfig):
     head_units: int = option(64, "Dense layer between attention pooling and softmax", min=1)
     head_dropout: float = option(0.3, "Dropout before the output layer", min=0.0, max=0.95)
     epochs: int = option(40, "Maximum number of epochs", min=1)
-    ema_momentum: float = option(
-        0.99,
-        "Keep an exponential moving average of the weights with this momentum per step; "
-        "validation, checkpoints and the export use the average, which varies less from "
-        "seed to seed on unseen speakers (0: off)",
-        min=0.0,
-        max=0.9999,
-    )
+    ema_momentum: float = ema_momentum_option(0.99)
     cosine_decay: bool = option(
         False, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )

@@ -3,6 +3,7 @@
 import dataclasses
 
 from shared.config import TFDSConfig
+from shared.config import ema_momentum_option
 from shared.config import option
 
 ATTENTIONS = ("bahdanau", "luong")
@@ -63,13 +64,7 @@ class TranslationConfig(TFDSConfig):
     batch_size: int = option(64, "Sentence pairs per batch", min=1)
     epochs: int = option(12, "Maximum number of epochs", min=1)
     learning_rate: float = option(2e-3, "Adam learning rate", min=0.0, min_exclusive=True)
-    ema_momentum: float = option(
-        0.998,
-        "Keep an exponential moving average of the weights with this momentum per step; "
-        "validation, checkpoints and the export use the average (0: off)",
-        min=0.0,
-        max=0.9999,
-    )
+    ema_momentum: float = ema_momentum_option(0.998)
     cosine_decay: bool = option(
         True, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )
