@@ -91,7 +91,7 @@ def make_optimizer(
         learning_rate=learning_rate,
         clipnorm=config.clipnorm or None,
         use_ema=config.ema_momentum > 0,
-        ema_momentum=config.ema_momentum or 0.99,
+        ema_momentum=config.ema_momentum,
     )
 
 
