@@ -28,6 +28,7 @@ from apps.weather.data import make_dataset
 from apps.weather.evaluate import score
 from apps.weather.model import build_model
 from apps.weather.model import compile_model
+from apps.weather.model import members_model
 from shared.training import fit
 from shared.training import prepare_run
 
@@ -117,17 +118,22 @@ def main() -> int:
         name: make_dataset(segment, data, config, training=name == "train")
         for name, segment in data.segments.items()
     }
-    model = compile_model(
-        build_model(
-            config,
-            feature_mean=data.feature_mean,
-            feature_std=data.feature_std,
-            target_indices=data.target_indices(),
-        ),
+    model = build_model(
         config,
+        feature_mean=data.feature_mean,
+        feature_std=data.feature_std,
+        target_indices=data.target_indices(),
     )
+    trainee = compile_model(members_model(model), config)
     windows = train.num_windows(config.input_steps, config.horizon)
-    result = fit(model, datasets["train"], datasets["val"], config, num_train_examples=windows)
+    result = fit(
+        trainee,
+        datasets["train"],
+        datasets["val"],
+        config,
+        num_train_examples=windows,
+        monitor="val_mae",
+    )
     metrics, _ = score(
         lambda inputs: (
             model.predict(inputs, batch_size=256, verbose=0) * data.target_std + data.target_mean

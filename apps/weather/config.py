@@ -5,6 +5,7 @@ from typing import Optional
 
 from shared.config import CELLS
 from shared.config import BaseConfig
+from shared.config import ema_momentum_option
 from shared.config import option
 
 LOSSES = ("mse", "mae", "huber")
@@ -70,6 +71,18 @@ class WeatherConfig(BaseConfig):
     num_layers: int = option(1, "Stacked recurrent layers", min=1)
     bidirectional: bool = option(False, "Run each recurrent layer in both directions")
     dropout: float = option(0.1, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
+    pooled_head: bool = option(
+        True,
+        "The head also reads the mean and max of the recurrent outputs over every step, "
+        "not only the final state",
+    )
+    members: int = option(
+        3,
+        "Recurrent forecasters trained side by side in one model, each from its own "
+        "initialization and with its own loss; the forecast is their average (1: one model)",
+        min=1,
+    )
+    ema_momentum: float = ema_momentum_option(0.99)
 
     def __post_init__(self):
         super().__post_init__()

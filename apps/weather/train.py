@@ -15,6 +15,7 @@ from apps.weather.evaluate import write_report
 from apps.weather.export import export_model
 from apps.weather.model import build_model
 from apps.weather.model import compile_model
+from apps.weather.model import members_model
 from shared.cli import command
 from shared.cli import parse_config
 from shared.plots import plot_history
@@ -41,13 +42,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         feature_std=data.feature_std,
         target_indices=data.target_indices(),
     )
-    compile_model(model, config)
+    trainee = compile_model(members_model(model), config)  # shares the forecaster's weights
     windows = {
         name: segment.num_windows(config.input_steps, config.horizon)
         for name, segment in data.segments.items()
     }
     result = fit(
-        model, datasets["train"], datasets["val"], config, num_train_examples=windows["train"]
+        trainee,
+        datasets["train"],
+        datasets["val"],
+        config,
+        num_train_examples=windows["train"],
+        monitor="val_mae",  # of the average forecast, the model that is exported
     )
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
 
@@ -59,7 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if config.finetune_epochs:
         selected, _ = score(forecast, data, config)
         recent = make_dataset(data.train_and_val(), data, config, training=True)
-        seconds = fine_tune(model, recent, config, compile_model, epochs=config.finetune_epochs)
+        seconds = fine_tune(trainee, recent, config, compile_model, epochs=config.finetune_epochs)
         summary["train_seconds"] = round(summary["train_seconds"] + seconds, 3)
         summary["fine_tuning"] = {
             "epochs": config.finetune_epochs,
