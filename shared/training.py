@@ -194,7 +194,9 @@ def fine_tune(
     """Continue training a fitted model on `dataset` for `epochs` at a lower learning rate.
 
     Used to show the model data that model selection held out (e.g. the validation period of
-    a time series, the most recent before the test period). The result is saved atomically to
+    a time series, the most recent before the test period). With weight averaging
+    (`ema_momentum`), the model ends on the average of the fine-tuning steps (Keras's `fit`
+    swaps it in at the end). The result is saved atomically to
     `checkpoints/fine_tuned.keras`; a resumed run that finds it loads it instead of training
     again. Returns the seconds spent.
     """

@@ -197,6 +197,22 @@ def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path)
     np.testing.assert_allclose(reloaded.get_weights()[0], tuned[0])
 
 
+def test_fine_tune_with_weight_averaging_ends_on_the_average(tmp_path):
+    def kernel_shift(ema_momentum: float, name: str) -> float:
+        config = toy_config(tmp_path / name, ema_momentum=ema_momentum, learning_rate=1.0)
+        prepare_run(config)
+        model = toy_model(config)
+        start = model.get_weights()[0].copy()
+        fine_tune(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
+        return float(np.abs(model.get_weights()[0] - start).max())
+
+    # With momentum 0.9999 the average stays at the weights after the first of the 8 steps
+    # (Adam moves a weight by up to the fine-tuning rate, 0.1, per step) ...
+    assert kernel_shift(0.9999, "averaged") < 0.105
+    # ... while the raw weights move on.
+    assert kernel_shift(0.0, "raw") > 0.3
+
+
 def test_make_optimizer_decays_along_a_cosine_when_given_steps(tmp_path):
     config = toy_config(tmp_path, learning_rate=0.01)
     assert float(make_optimizer(config).learning_rate) == pytest.approx(0.01)
