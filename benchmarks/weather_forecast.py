@@ -26,9 +26,8 @@ from apps.weather.config import WeatherConfig
 from apps.weather.data import load_data
 from apps.weather.data import make_dataset
 from apps.weather.evaluate import score
-from apps.weather.model import build_model
-from apps.weather.model import compile_model
-from apps.weather.model import members_model
+from apps.weather.model import SELECTION_METRIC
+from apps.weather.model import build_forecaster
 from shared.training import fit
 from shared.training import prepare_run
 
@@ -118,13 +117,7 @@ def main() -> int:
         name: make_dataset(segment, data, config, training=name == "train")
         for name, segment in data.segments.items()
     }
-    model = build_model(
-        config,
-        feature_mean=data.feature_mean,
-        feature_std=data.feature_std,
-        target_indices=data.target_indices(),
-    )
-    trainee = compile_model(members_model(model), config)
+    model, trainee = build_forecaster(config, data)
     windows = train.num_windows(config.input_steps, config.horizon)
     result = fit(
         trainee,
@@ -132,7 +125,7 @@ def main() -> int:
         datasets["val"],
         config,
         num_train_examples=windows,
-        monitor="val_mae",
+        monitor=SELECTION_METRIC,
     )
     metrics, _ = score(
         lambda inputs: (

@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from apps.weather.config import WeatherConfig
+from apps.weather.data import WeatherData
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.training import make_optimizer
@@ -15,6 +16,8 @@ from shared.training import make_optimizer
 SECONDS_PER_DAY = 86400
 DAYS_PER_YEAR = 365.2425
 MEMBERS = "members"
+# Early stopping watches the validation MAE of the average forecast, the model that is exported.
+SELECTION_METRIC = "val_mae"
 
 
 @keras.saving.register_keras_serializable(package="weather")
@@ -144,3 +147,15 @@ def compile_model(model: keras.Model, config: WeatherConfig) -> keras.Model:
         jit_compile=True,
     )
     return model
+
+
+def build_forecaster(config: WeatherConfig, data: WeatherData) -> tuple[keras.Model, keras.Model]:
+    """The forecaster for `data` (its training statistics inside) and its compiled training
+    view (`members_model`, same weights): train the second, export the first."""
+    model = build_model(
+        config,
+        feature_mean=data.feature_mean,
+        feature_std=data.feature_std,
+        target_indices=data.target_indices(),
+    )
+    return model, compile_model(members_model(model), config)

@@ -13,9 +13,9 @@ from apps.weather.data import make_dataset
 from apps.weather.evaluate import score
 from apps.weather.evaluate import write_report
 from apps.weather.export import export_model
-from apps.weather.model import build_model
+from apps.weather.model import SELECTION_METRIC
+from apps.weather.model import build_forecaster
 from apps.weather.model import compile_model
-from apps.weather.model import members_model
 from shared.cli import command
 from shared.cli import parse_config
 from shared.plots import plot_history
@@ -36,13 +36,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         name: make_dataset(segment, data, config, training=name == "train")
         for name, segment in data.segments.items()
     }
-    model = build_model(
-        config,
-        feature_mean=data.feature_mean,
-        feature_std=data.feature_std,
-        target_indices=data.target_indices(),
-    )
-    trainee = compile_model(members_model(model), config)  # shares the forecaster's weights
+    model, trainee = build_forecaster(config, data)
     windows = {
         name: segment.num_windows(config.input_steps, config.horizon)
         for name, segment in data.segments.items()
@@ -53,7 +47,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         datasets["val"],
         config,
         num_train_examples=windows["train"],
-        monitor="val_mae",  # of the average forecast, the model that is exported
+        monitor=SELECTION_METRIC,
     )
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
 
