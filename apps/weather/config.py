@@ -71,6 +71,12 @@ class WeatherConfig(BaseConfig):
     num_layers: int = option(1, "Stacked recurrent layers", min=1)
     bidirectional: bool = option(False, "Run each recurrent layer in both directions")
     dropout: float = option(0.1, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
+    recurrent_dropout: float = option(
+        0.1,
+        "Dropout on the recurrent state (one mask per window, as in variational RNNs)",
+        min=0.0,
+        max=0.95,
+    )
     pooled_head: bool = option(
         True,
         "The head also reads the mean and max of the recurrent outputs over every step, "
