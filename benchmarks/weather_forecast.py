@@ -25,6 +25,7 @@ import pandas as pd
 from apps.weather.config import WeatherConfig
 from apps.weather.data import load_data
 from apps.weather.data import make_dataset
+from apps.weather.evaluate import model_forecaster
 from apps.weather.evaluate import score
 from apps.weather.model import SELECTION_METRIC
 from apps.weather.model import build_forecaster
@@ -127,13 +128,7 @@ def main() -> int:
         num_train_examples=windows,
         monitor=SELECTION_METRIC,
     )
-    metrics, _ = score(
-        lambda inputs: (
-            model.predict(inputs, batch_size=256, verbose=0) * data.target_std + data.target_mean
-        ),
-        data,
-        config,
-    )
+    metrics, _ = score(model_forecaster(model, data), data, config)
     summary = {
         "csv": str(csv),
         "target": args.target,

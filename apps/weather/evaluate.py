@@ -8,6 +8,7 @@ from typing import Callable
 from typing import Optional
 from typing import Sequence
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -75,7 +76,18 @@ def write_report(run: RunDir, metrics: dict, arrays: dict, data: WeatherData) ->
     )
 
 
+def model_forecaster(model: keras.Model, data: WeatherData, batch_size: int = 256) -> ForecastFn:
+    """Forecasts of an in-memory forecaster (normalized outputs) in raw units."""
+
+    def forecast(inputs: dict) -> np.ndarray:
+        normalized = model.predict(inputs, batch_size=batch_size, verbose=0)
+        return normalized * data.target_std + data.target_mean
+
+    return forecast
+
+
 def export_forecaster(run: RunDir, batch_size: int = 256) -> ForecastFn:
+    """Forecasts of a run's exported SavedModel (raw units in and out)."""
     serve = load_signature(run)
 
     def forecast(inputs: dict) -> np.ndarray:

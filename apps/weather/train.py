@@ -10,6 +10,7 @@ from typing import Sequence
 from apps.weather.config import WeatherConfig
 from apps.weather.data import load_data
 from apps.weather.data import make_dataset
+from apps.weather.evaluate import model_forecaster
 from apps.weather.evaluate import score
 from apps.weather.evaluate import write_report
 from apps.weather.export import export_model
@@ -51,10 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
 
-    def forecast(inputs: dict):
-        normalized = model.predict(inputs, batch_size=256, verbose=0)
-        return normalized * data.target_std + data.target_mean
-
+    forecast = model_forecaster(model, data)
     summary = run_summary(result, windows)
     if config.finetune_epochs:
         selected, _ = score(forecast, data, config)
