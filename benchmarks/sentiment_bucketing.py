@@ -22,11 +22,8 @@ import keras
 import numpy as np
 
 from apps.sentiment.config import SentimentConfig
-from apps.sentiment.data import load_splits
 from apps.sentiment.data import make_dataset
-from apps.sentiment.data import make_vectorizer
-from apps.sentiment.model import build_model
-from apps.sentiment.model import compile_model
+from apps.sentiment.task import SentimentTask
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentiment"
 GOOD = "great wonderful superb moving loved brilliant touching fun".split()
@@ -88,23 +85,19 @@ def main() -> int:
         print(f"{data_dir} not found: generating a corpus", file=sys.stderr)
         data_dir = generate_corpus(Path(scratch.name) / "corpus")
 
-    base = SentimentConfig(data_dir=str(data_dir), max_length=args.max_length)
-    splits = load_splits(base)
-    train_texts = splits.datasets["train"].map(lambda text, label: text)
-    vectorizer = make_vectorizer(train_texts, base.vocab_size)
+    task = SentimentTask()
+    splits, base = task.load_data(
+        SentimentConfig(data_dir=str(data_dir), max_length=args.max_length)
+    )
+    vectorizer = task.fit_preprocessing(base, splits)
     models, datasets = {}, {}
     for mode, bucketing in (("fixed_length", False), ("bucketing", True)):
         config = dataclasses.replace(base, bucketing=bucketing)
         keras.utils.set_random_seed(config.seed)
-        model = build_model(
-            config, vocab_size=vectorizer.vocabulary_size(), num_classes=len(splits.class_names)
-        )
-        models[mode] = compile_model(model, config)
+        models[mode] = task.build_model(config, vectorizer, steps_per_epoch=1)
         datasets[mode] = {
-            split: make_dataset(
-                splits.datasets[split], vectorizer, config, training=split == "train"
-            )
-            for split in ("train", "test")
+            "train": task.make_datasets(config, splits, vectorizer).train,
+            "test": make_dataset(splits.datasets["test"], vectorizer, config, training=False),
         }
     epochs = []
     for epoch in range(args.epochs):

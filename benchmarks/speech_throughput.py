@@ -12,7 +12,6 @@ Without the data folder it generates tone clips.
 """
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -23,12 +22,9 @@ import tensorflow as tf
 
 from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
-from apps.speech.data import load_splits
 from apps.speech.data import make_dataset
-from apps.speech.export import export_model
-from apps.speech.model import adapt_normalization
-from apps.speech.model import build_model
-from apps.speech.model import compile_model
+from apps.speech.task import SpeechTask
+from shared.export import export_saved_model
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
 BATCH = 64
@@ -63,18 +59,15 @@ def main() -> int:
         if not data_dir.is_dir():
             print(f"{data_dir} not found: using generated tone clips", file=sys.stderr)
             data_dir = generated_data(Path(tmp) / "data")
+        task = SpeechTask()
         config = SpeechConfig(data_dir=str(data_dir), output_dir=str(Path(tmp) / "run"))
-        splits = load_splits(config)
-        config = dataclasses.replace(config, class_names=splits.class_names)
-        augmented = make_dataset(
-            splits.datasets["train"], config, training=True, noise=splits.noise
-        )
+        splits, config = task.load_data(config)
+        statistics = task.fit_preprocessing(config, splits)
+        augmented = task.make_datasets(config, splits, statistics).train
         clean = make_dataset(splits.datasets["train"], config, training=False)
         for _ in clean:  # fill the cache both pipelines start from
             pass
-        model = build_model(config, num_classes=len(splits.class_names))
-        adapt_normalization(model, clean.map(lambda features, label: features["audio"]))
-        compile_model(model, config)
+        model = task.build_model(config, statistics, steps_per_epoch=1)
 
         # 1. Training throughput, alternating the two pipelines so both see the same load.
         rates = {"augmented": [], "clean": []}
@@ -89,8 +82,8 @@ def main() -> int:
         )
 
         # 2. Export inference at batch 64.
-        export_dir = export_model(model, config, Path(tmp) / "export")
-        loaded = tf.saved_model.load(str(export_dir))
+        serving = task.serving(model, config, splits, statistics)
+        _, loaded = export_saved_model(Path(tmp) / "export", serving.endpoints, track=serving.track)
         files = [path for path, _ in splits.files["test"]][: BATCH * args.batches]
         blobs = [path.read_bytes() for path in files]
         waves = [

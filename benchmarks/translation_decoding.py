@@ -23,17 +23,10 @@ import numpy as np
 import tensorflow as tf
 
 from apps.translation.config import TranslationConfig
-from apps.translation.data import learn_tokenizers
-from apps.translation.data import load_splits
-from apps.translation.data import make_dataset
 from apps.translation.data import source_ids
-from apps.translation.data import tokenize_pairs
-from apps.translation.decoding import Translator
-from apps.translation.model import build_model
-from apps.translation.model import compile_model
+from apps.translation.task import TranslationTask
 from apps.translation.tokenizer import END_ID
 from apps.translation.tokenizer import START_ID
-from apps.translation.tokenizer import SubwordTokenizer
 from shared.run_dir import RunDir
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "translation"
@@ -70,33 +63,21 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=30, help="training steps measured")
     parser.add_argument("--batches", type=int, default=3, help="decoding batches of 64")
     args = parser.parse_args()
+    task = TranslationTask()
     config = TranslationConfig(data_dir=args.data_dir, batch_size=BATCH)
-    splits = load_splits(config)
+    splits, config = task.load_data(config)
     if args.run_dir:
         run = RunDir(Path(args.run_dir))
         model = keras.models.load_model(run.best_model)
-        vocab = [
-            (run.root / f"{side}_vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
-            for side in ("source", "target")
-        ]
-        source_tokenizer, target_tokenizer = SubwordTokenizer(vocab[0]), SubwordTokenizer(vocab[1])
+        vocabularies = task.load_preprocessing(config, run.preprocessing)
     else:
-        source_tokenizer, target_tokenizer = learn_tokenizers(splits.datasets["train"], config)
-        model = build_model(
-            config,
-            source_vocab_size=source_tokenizer.vocabulary_size,
-            target_vocab_size=target_tokenizer.vocabulary_size,
-        )
+        vocabularies = task.fit_preprocessing(config, splits)
+        model = task.build_model(config, vocabularies, steps_per_epoch=1)
+    source_tokenizer = vocabularies.source
 
     # 1. Training throughput (a copy of the model, so decoding uses the weights as given).
-    trainee = build_model(
-        config,
-        source_vocab_size=source_tokenizer.vocabulary_size,
-        target_vocab_size=target_tokenizer.vocabulary_size,
-    )
-    compile_model(trainee, config)
-    tokenized = tokenize_pairs(splits.datasets["train"], source_tokenizer, target_tokenizer)
-    iterator = iter(make_dataset(tokenized.cache(), config, training=True).repeat())
+    trainee = task.build_model(config, vocabularies, steps_per_epoch=1)
+    iterator = iter(task.make_datasets(config, splits, vocabularies).train.repeat())
     trainee.train_on_batch(*next(iterator))
     tokens, start = 0, time.perf_counter()
     for _ in range(args.steps):
@@ -109,7 +90,7 @@ def main() -> int:
     # 2. Decoding speed on test sentences.
     texts = [s.decode() for s, _ in splits.datasets["test"].as_numpy_iterator()]
     batches = [texts[i * BATCH : (i + 1) * BATCH] for i in range(args.batches)]
-    translator = Translator(model, source_tokenizer, target_tokenizer, config.max_output_ratio)
+    translator = task.translator(model, config, vocabularies)
     spec = [tf.TensorSpec([None], tf.string)]
     beam = tf.function(
         lambda t: translator.translate(t, config.beam_width, 0.6), input_signature=spec

@@ -12,6 +12,7 @@ Without the data folder it generates an hourly CSV with a daily cycle.
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -23,14 +24,8 @@ import numpy as np
 import pandas as pd
 
 from apps.weather.config import WeatherConfig
-from apps.weather.data import load_data
-from apps.weather.data import make_dataset
-from apps.weather.evaluate import model_forecaster
-from apps.weather.evaluate import score
-from apps.weather.model import SELECTION_METRIC
-from apps.weather.model import build_forecaster
-from shared.training import fit
-from shared.training import prepare_run
+from apps.weather.task import WeatherTask
+from shared.runner import train as train_run
 
 DEFAULT_CSV = (
     Path(__file__).resolve().parents[1].parent
@@ -57,11 +52,11 @@ def generate_csv(path: Path, hours: int = 20000) -> Path:
     return path
 
 
-def keras_utility_dataset(segment, data, config):
+def keras_utility_dataset(segment, statistics, config):
     """The same windows and targets through `timeseries_dataset_from_array` (window only)."""
     count = segment.num_windows(config.input_steps, config.horizon)
     rows = np.arange(count)[:, None] + config.input_steps + np.arange(config.horizon)
-    targets = (segment.targets[rows] - data.target_mean) / data.target_std
+    targets = (segment.targets[rows] - statistics.target_mean) / statistics.target_std
     return keras.utils.timeseries_dataset_from_array(
         segment.features[: count + config.input_steps - 1],
         targets,
@@ -101,48 +96,36 @@ def main() -> int:
         input_steps=args.input_steps,
         horizon=args.horizon,
         epochs=args.epochs,
-        output_dir=scratch.name,
     )
-    data, config = load_data(config)
+    task = WeatherTask()
+    data, config = task.load_data(config)
     train = data.segments["train"]
-    ours = make_dataset(train, data, config, training=True)
-    utility = keras_utility_dataset(train, data, config)
+    statistics = task.fit_preprocessing(config, data)
+    ours = task.make_datasets(config, data, statistics).train
+    utility = keras_utility_dataset(train, statistics, config)
     speeds = {"app_pipeline": [], "keras_utility": []}
     for _ in range(3):
         speeds["app_pipeline"].append(windows_per_second(ours))
         speeds["keras_utility"].append(windows_per_second(utility))
     pipeline = {name: round(float(np.median(values)), 1) for name, values in speeds.items()}
 
-    prepare_run(config)  # seeds, and a scratch run directory for the shared runner
-    datasets = {
-        name: make_dataset(segment, data, config, training=name == "train")
-        for name, segment in data.segments.items()
-    }
-    model, trainee = build_forecaster(config, data)
-    windows = train.num_windows(config.input_steps, config.horizon)
-    result = fit(
-        trainee,
-        datasets["train"],
-        datasets["val"],
-        config,
-        num_train_examples=windows,
-        monitor=SELECTION_METRIC,
-    )
-    metrics, _ = score(model_forecaster(model, data), data, config)
+    # The app's own training run (no fine-tuning), into a scratch run directory.
+    config = dataclasses.replace(config, finetune_epochs=0)
+    metrics = train_run(task, config, Path(scratch.name) / "run")
     summary = {
         "csv": str(csv),
         "target": args.target,
         "input_steps": config.input_steps,
         "horizon": config.horizon,
-        "train_windows": windows,
+        "train_windows": metrics["examples"]["train"],
         "pipeline_windows_per_second": pipeline,
         "pipeline_speedup_over_keras_utility": round(
             pipeline["app_pipeline"] / pipeline["keras_utility"], 2
         ),
-        "epochs": len(result.history),
-        "best_epoch": result.best_epoch,
-        "train_seconds": result.train_seconds,
-        "train_examples_per_second": result.train_examples_per_second,
+        "epochs": metrics["epochs_trained"],
+        "best_epoch": metrics["best_epoch"],
+        "train_seconds": metrics["train_seconds"],
+        "train_examples_per_second": metrics["train_examples_per_second"],
         "test_mae": {
             name: round(metrics[name]["mae"], 4)
             for name in ("model", "persistence", "seasonal_naive")

@@ -10,6 +10,7 @@ import json
 import typing
 from pathlib import Path
 from typing import Any
+from typing import ClassVar
 from typing import Optional
 
 CELLS = ("lstm", "gru", "simple_rnn")
@@ -38,20 +39,25 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def ema_momentum_option(default: float) -> Any:
-    """The `--ema_momentum` field; apps whose training gains from weight averaging raise it."""
-    return option(
-        default,
-        "Keep an exponential moving average of the weights with this momentum per step "
-        "(e.g. 0.99); validation, checkpoints and the export use the average (0: off)",
-        min=0.0,
-        max=0.9999,
-    )
+def default(base: type, name: str, value: Any, help: Optional[str] = None) -> Any:
+    """The field `name` of the config class `base` with another default (and help text).
+
+    Apps change a shared field's default this way, so its help, choices and bounds are
+    written once, in the class that declares it.
+    """
+    field = base.__dataclass_fields__[name]
+    metadata = dict(field.metadata)
+    if help is not None:
+        metadata["help"] = help
+    return dataclasses.field(default=value, metadata=metadata)
 
 
 @dataclasses.dataclass(frozen=True)
 class BaseConfig:
-    """Fields common to every app: data source, run directory, training loop, recurrent block."""
+    """Fields common to every app: data source, run directory and training loop."""
+
+    # The app whose config this is: written into config.json, checked when one is read back.
+    APP: ClassVar[str] = ""
 
     # Data and run directory.
     data_dir: Optional[str] = option(
@@ -64,9 +70,47 @@ class BaseConfig:
     epochs: int = option(20, "Maximum number of epochs", min=1)
     learning_rate: float = option(1e-3, "Adam learning rate", min=0.0, min_exclusive=True)
     clipnorm: float = option(1.0, "Gradient clipping by norm (0 disables)", min=0.0)
-    ema_momentum: float = ema_momentum_option(0.0)
+    ema_momentum: float = option(
+        0.0,
+        "Keep an exponential moving average of the weights with this momentum per step "
+        "(e.g. 0.99); validation, checkpoints and the export use the average (0: off)",
+        min=0.0,
+        max=0.9999,
+    )
     patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
-    # Recurrent block (shared.layers.RecurrentStack).
+
+    def __post_init__(self):
+        validate_fields(self)
+
+    def to_json(self) -> str:
+        values = {**({"app": self.APP} if self.APP else {}), **dataclasses.asdict(self)}
+        return json.dumps(values, indent=2, sort_keys=True) + "\n"
+
+
+# The fields of `shared.layers.RecurrentStack`, in the order of its arguments.
+RECURRENT_FIELDS = (
+    "cell",
+    "units",
+    "num_layers",
+    "bidirectional",
+    "merge_mode",
+    "dropout",
+    "recurrent_dropout",
+    "l2",
+    "kernel_initializer",
+    "recurrent_initializer",
+    "activation",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RecurrentConfig(BaseConfig):
+    """`BaseConfig` plus the recurrent block (`shared.layers.RecurrentStack`) of the app's model.
+
+    An app whose model has no `RecurrentStack` (or only in one half) subclasses `BaseConfig`
+    instead and declares the fields its own recurrent part reads, so no flag does nothing.
+    """
+
     cell: str = option("lstm", "Recurrent cell", choices=CELLS)
     units: int = option(64, "Units per recurrent layer (per direction)", min=1)
     num_layers: int = option(1, "Stacked recurrent layers", min=1)
@@ -85,32 +129,9 @@ class BaseConfig:
     )
     activation: str = option("tanh", "Recurrent activation", choices=ACTIVATIONS)
 
-    def __post_init__(self):
-        validate_fields(self)
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
-
     def recurrent_kwargs(self) -> dict:
         """The arguments of `shared.layers.RecurrentStack` taken from this config."""
-        names = (
-            "cell",
-            "units",
-            "num_layers",
-            "bidirectional",
-            "merge_mode",
-            "dropout",
-            "recurrent_dropout",
-            "l2",
-            "kernel_initializer",
-            "recurrent_initializer",
-            "activation",
-        )
-        return {name: getattr(self, name) for name in names}
-
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.output_dir)
+        return {name: getattr(self, name) for name in RECURRENT_FIELDS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +182,12 @@ def load_config_file(cls: type, path: str) -> dict[str, Any]:
         raise ValueError(f"--config: cannot read {path}: {error}") from None
     if not isinstance(values, dict):
         raise ValueError(f"--config: {path} must hold a JSON object")
+    app, expected = values.pop("app", None), getattr(cls, "APP", "")
+    if app and expected and app != expected:
+        raise ValueError(
+            f"{path} is the config of a {app} run, not {expected}; "
+            f"use python -m apps.{app}.<command>"
+        )
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - known)
     if unknown:

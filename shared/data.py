@@ -7,6 +7,8 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
+from shared.errors import UserError
+
 AUTOTUNE = tf.data.AUTOTUNE
 
 
@@ -103,3 +105,25 @@ def count(dataset: tf.data.Dataset) -> int:
     if cardinality >= 0:
         return cardinality
     return int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+
+
+def load_tfds_dataset(name: str, **kwargs: Any) -> Any:
+    """`tfds.load(name, **kwargs)`; a download failure or an unknown name becomes a `UserError`.
+
+    Only those two causes are caught (and named, with the URL or the data set): any other
+    error is a bug and keeps its traceback.
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.load(name, **kwargs)
+    except tfds.core.registered.DatasetNotFoundError:
+        raise UserError(
+            f"TFDS has no data set {name!r} (see tfds.list_builders()); check --tfds_name"
+        ) from None
+    except (OSError, tfds.core.download.DownloadError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise UserError(
+            f"cannot download TFDS data set {name!r} ({reason[:300]}); check the network, "
+            f"or pass --data_dir with your own data"
+        ) from None

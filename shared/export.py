@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from shared.errors import UserError
-from shared.run_dir import RunDir
+# TF Serving ignores this folder of a SavedModel; files the version needs besides the graph.
+EXTRA_ASSETS = "assets.extra"
 
 
 @dataclasses.dataclass
@@ -41,14 +41,18 @@ def export_saved_model(
     endpoints: dict[str, Endpoint],
     *,
     track: Sequence[Any] = (),
+    config_json: str | None = None,
     atol: float = 1e-4,
-) -> Path:
-    """Write `export_root/<next version>/` with the given endpoints and return its path.
+) -> tuple[Path, Any]:
+    """Write `export_root/<next version>/` with the given endpoints; return its path and the
+    loaded SavedModel.
 
     The archive is written to a hidden temporary directory, loaded back with
     `tf.saved_model.load`, and every endpoint's outputs on its sample are compared with the
     in-memory function. Only then is the directory renamed to its version number, so TF Serving
     (which watches for integer-named directories) never sees a partial or wrong model.
+    `config_json` is stored as `assets.extra/config.json`: the version's own configuration
+    (class names, columns, rates), so any version can be served or evaluated on its own.
     """
     if "serving_default" not in endpoints:
         raise ValueError("an export needs a 'serving_default' endpoint")
@@ -64,16 +68,20 @@ def export_saved_model(
         for name, endpoint in endpoints.items():
             archive.add_endpoint(name, endpoint.fn, input_signature=list(endpoint.input_signature))
         archive.write_out(str(tmp), verbose=False)
-        verify_export(tmp, endpoints, atol=atol)
+        if config_json is not None:
+            (tmp / EXTRA_ASSETS).mkdir(exist_ok=True)
+            (tmp / EXTRA_ASSETS / "config.json").write_text(config_json, encoding="utf-8")
+        loaded = verify_export(tmp, endpoints, atol=atol)
         final = export_root / str(version)
         os.rename(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    return final, loaded
 
 
-def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float) -> None:
-    """Raise `AssertionError` unless each saved signature reproduces its in-memory function."""
+def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float) -> Any:
+    """The loaded SavedModel; `AssertionError` unless each saved signature reproduces its
+    in-memory function."""
     loaded = tf.saved_model.load(str(path))
     for name, endpoint in endpoints.items():
         inputs = {
@@ -90,12 +98,9 @@ def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float
                 ok = want.shape == got.shape and np.array_equal(want, got)
             if not ok:
                 raise AssertionError(f"export check failed: {name}/{key} differs after reload")
+    return loaded
 
 
-def load_signature(run: RunDir, name: str = "serving_default") -> Callable[..., dict]:
-    """A signature of the run's newest export, called with named inputs like TF Serving."""
-    try:
-        export_dir = run.latest_export()
-    except FileNotFoundError as error:
-        raise UserError(f"{error}; train the run to the end first") from None
-    return tf.saved_model.load(str(export_dir)).signatures[name]
+def export_config_path(export_dir: os.PathLike) -> Path:
+    """Where a version keeps its own configuration."""
+    return Path(export_dir) / EXTRA_ASSETS / "config.json"

@@ -35,6 +35,11 @@ class RunDir:
         return self.root / "checkpoints" / "resume"
 
     @property
+    def preprocessing(self) -> Path:
+        """What was fitted on the training data (vocabularies, statistics), for resuming."""
+        return self.root / "preprocessing"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 

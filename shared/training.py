@@ -8,6 +8,7 @@ import shutil
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import Callable
 from typing import Sequence
 
@@ -26,7 +27,7 @@ from shared.errors import UserError
 from shared.run_dir import RunDir
 
 # Fields that may change when an interrupted run is resumed.
-_RESUMABLE_CHANGES = {"epochs", "output_dir", "patience"}
+_RESUMABLE_CHANGES = {"app", "epochs", "output_dir", "patience"}
 
 
 @dataclasses.dataclass
@@ -38,15 +39,26 @@ class FitResult:
     train_examples_per_second: float
 
 
-def prepare_run(config: BaseConfig) -> RunDir:
-    """Seed every generator, check a resumable state matches `config`, write `config.json`."""
+def prepare_run(config: BaseConfig, run_dir: os.PathLike) -> tuple[RunDir, bool]:
+    """Seed every generator, check a resumable state matches `config`, write `config.json`.
+
+    Returns the run directory and whether an interrupted run is resumed there. A fresh run
+    never trusts what an earlier run left behind: its checkpoints and preprocessing are
+    removed first (the exports stay: each run adds a version).
+    """
     keras.utils.set_random_seed(config.seed)
-    run = RunDir(config.run_dir)
-    if load_state(run.resume_state) and run.config.exists():
+    run = RunDir(Path(run_dir))
+    resuming = bool(load_state(run.resume_state)) and run.config.exists()
+    if resuming:
         _check_same_settings(io.read_json(run.config), json.loads(config.to_json()), run)
+    else:
+        shutil.rmtree(run.resume_state, ignore_errors=True)
+        shutil.rmtree(run.preprocessing, ignore_errors=True)
+        for stale in (run.best_model, run.fine_tuned_model):
+            stale.unlink(missing_ok=True)
     run.root.mkdir(parents=True, exist_ok=True)
     io.write_text(run.config, config.to_json())
-    return run
+    return run, resuming
 
 
 def _check_same_settings(saved: dict, current: dict, run: RunDir) -> None:
@@ -101,6 +113,7 @@ def fit(
     validation_data: tf.data.Dataset,
     config: BaseConfig,
     *,
+    run: RunDir,
     num_train_examples: int,
     monitor: str = "val_loss",
     mode: str = "min",
@@ -112,7 +125,6 @@ def fit(
     If the run directory holds the state of an interrupted run, training continues after its
     last complete epoch with the optimizer state, history, best value and patience it had.
     """
-    run = RunDir(config.run_dir)
     state = load_state(run.resume_state)
     history: list[dict] = []
     if state:
@@ -187,6 +199,7 @@ def fine_tune(
     config: BaseConfig,
     compile_fn: Callable[[keras.Model, BaseConfig], keras.Model],
     *,
+    run: RunDir,
     epochs: int,
     learning_rate_factor: float = 0.1,
     verbose: str | int = "auto",
@@ -200,7 +213,6 @@ def fine_tune(
     `checkpoints/fine_tuned.keras`; a resumed run that finds it loads it instead of training
     again. Returns the seconds spent.
     """
-    run = RunDir(config.run_dir)
     if run.fine_tuned_model.exists():
         model.load_weights(run.fine_tuned_model)
         print(f"Loaded the fine-tuned model of an interrupted run from {run.fine_tuned_model}")

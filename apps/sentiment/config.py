@@ -2,16 +2,19 @@
 
 import dataclasses
 
+from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
+from shared.config import default
 from shared.config import option
 
 POOLINGS = ("last", "mean_max")
 
 
 @dataclasses.dataclass(frozen=True)
-class SentimentConfig(TFDSConfig):
+class SentimentConfig(TFDSConfig, RecurrentConfig):
     """Review sentiment with an embedding, a recurrent block and a softmax head."""
 
+    APP = "sentiment"
     output_dir: str = option("runs/sentiment", "Run directory")
     tfds_name: str = option(
         "imdb_reviews",
@@ -37,7 +40,6 @@ class SentimentConfig(TFDSConfig):
     bucketing: bool = option(
         True, "Batch reviews of similar length together (else pad every batch to --max_length)"
     )
-    units: int = option(32, "Units per recurrent layer (per direction)", min=1)
-    dropout: float = option(0.2, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
-    l2: float = option(1e-5, "L2 penalty on input and recurrent kernels", min=0.0)
-    patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
+    units: int = default(RecurrentConfig, "units", 32)
+    dropout: float = default(RecurrentConfig, "dropout", 0.2)
+    l2: float = default(RecurrentConfig, "l2", 1e-5)

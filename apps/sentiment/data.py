@@ -10,9 +10,11 @@ from apps.sentiment.config import SentimentConfig
 from shared.data import AUTOTUNE
 from shared.data import batch_sequences
 from shared.data import count
+from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import with_options
 from shared.errors import UserError
+from shared.io import read_user_text
 
 
 @dataclasses.dataclass
@@ -45,6 +47,13 @@ def make_vectorizer(
     )
     vectorizer.adapt(train_texts.batch(512))
     return vectorizer
+
+
+def vectorizer_from_vocabulary(vocabulary: list[str]) -> keras.layers.TextVectorization:
+    """The `TextVectorization` whose `get_vocabulary()` was `vocabulary` (padding, [UNK] first)."""
+    return keras.layers.TextVectorization(
+        standardize=standardize, ragged=True, vocabulary=vocabulary, name="vectorizer"
+    )
 
 
 def tokenize(
@@ -134,18 +143,9 @@ def load_splits(config: SentimentConfig) -> Splits:
 
 def load_tfds(name: str, data_dir: str | None) -> tuple[dict[str, tf.data.Dataset], tuple]:
     """`train` and `test` of a TFDS text-classification data set, as `(text, label)`."""
-    import tensorflow_datasets as tfds
-
-    try:
-        (train, test), info = tfds.load(
-            name, split=["train", "test"], as_supervised=True, with_info=True, data_dir=data_dir
-        )
-    except Exception as error:  # download, network and builder errors all end the run here
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(
-            f"cannot load TFDS data set {name!r}: {reason[:300]}; check the "
-            f"network, or pass --data_dir with your own data"
-        ) from None
+    (train, test), info = load_tfds_dataset(
+        name, split=["train", "test"], as_supervised=True, with_info=True, data_dir=data_dir
+    )
     class_names = tuple(info.features["label"].names)
     return {"train": train, "test": test}, class_names
 
@@ -200,11 +200,13 @@ def check_split(split_dir: Path) -> tuple[str, ...]:
 
 
 def check_text_file(path: Path) -> None:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        raise UserError(f"{path}: cannot read ({error.strerror})") from None
-    except UnicodeDecodeError as error:
-        raise UserError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
-    if not text.strip():
+    if not read_user_text(path).strip():
         raise UserError(f"{path}: empty review")
+
+
+def read_input(item: str) -> tuple[str, str]:
+    """(text, display name) of a `predict` input: an existing file's text, else the argument."""
+    path = Path(item)
+    if not path.is_file():
+        return item, repr(item if len(item) <= 60 else item[:57] + "...")
+    return read_user_text(path), str(path)

@@ -1,7 +1,5 @@
 """The serving model: raw review strings in, `label` and `probabilities` out."""
 
-from pathlib import Path
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -10,7 +8,6 @@ from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import pad_batch
 from apps.sentiment.data import tokenize
 from shared.export import Endpoint
-from shared.export import export_saved_model
 
 SAMPLE_TEXTS = np.array(
     [
@@ -35,14 +32,3 @@ def make_endpoints(
 
     signature = [tf.TensorSpec([None], tf.string, name="text")]
     return {"serving_default": Endpoint(serve, signature, {"text": SAMPLE_TEXTS})}
-
-
-def export_model(
-    model: keras.Model,
-    vectorizer: keras.layers.TextVectorization,
-    config: SentimentConfig,
-    export_root: Path,
-) -> Path:
-    """Write and verify the next `export/<version>/` SavedModel."""
-    endpoints = make_endpoints(model, vectorizer, config)
-    return export_saved_model(export_root, endpoints, track=[model, vectorizer])

@@ -2,17 +2,20 @@
 
 import dataclasses
 
+from shared.config import BaseConfig
+from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
-from shared.config import ema_momentum_option
+from shared.config import default
 from shared.config import option
 
 UTTERANCE_NORMALIZATIONS = ("none", "mean", "mean_var")
 
 
 @dataclasses.dataclass(frozen=True)
-class SpeechConfig(TFDSConfig):
+class SpeechConfig(TFDSConfig, RecurrentConfig):
     """Keyword recognition: log-mel features, conv front end, recurrent block, attention pooling."""
 
+    APP = "speech"
     output_dir: str = option("runs/speech", "Run directory")
     tfds_name: str = option(
         "speech_commands",
@@ -102,19 +105,18 @@ class SpeechConfig(TFDSConfig):
     frame_pooling: int = option(
         2, "Max-pool frames by this factor in the second convolution block (faster RNN)", min=1
     )
-    cell: str = option("gru", "Recurrent cell", choices=("lstm", "gru", "simple_rnn"))
-    units: int = option(64, "Units per recurrent layer (per direction)", min=1)
-    num_layers: int = option(2, "Stacked recurrent layers", min=1)
-    dropout: float = option(0.1, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
+    cell: str = default(RecurrentConfig, "cell", "gru")
+    num_layers: int = default(RecurrentConfig, "num_layers", 2)
+    dropout: float = default(RecurrentConfig, "dropout", 0.1)
     attention_units: int = option(64, "Hidden size of the attention scoring layer", min=1)
     head_units: int = option(64, "Dense layer between attention pooling and softmax", min=1)
     head_dropout: float = option(0.3, "Dropout before the output layer", min=0.0, max=0.95)
-    epochs: int = option(40, "Maximum number of epochs", min=1)
-    ema_momentum: float = ema_momentum_option(0.99)
+    epochs: int = default(BaseConfig, "epochs", 40)
+    ema_momentum: float = default(BaseConfig, "ema_momentum", 0.99)
     cosine_decay: bool = option(
         False, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )
-    patience: int = option(8, "Early stopping: epochs without validation improvement", min=1)
+    patience: int = default(BaseConfig, "patience", 8)
 
     def __post_init__(self):
         super().__post_init__()

@@ -18,6 +18,7 @@ from apps.speech.wav import decode_wav
 from apps.speech.wav import wav_error
 from shared.data import AUTOTUNE
 from shared.data import count
+from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import with_options
 from shared.errors import UserError
@@ -244,21 +245,17 @@ def load_tfds(config: SpeechConfig) -> Splits:
     wanted = {"train": "train", "val": "validation", "test": "test"}
     try:
         known = set(tfds.builder(config.tfds_name, data_dir=config.tfds_data_dir).info.splits)
-        if known and "validation" not in known:
-            del wanted["val"]
-        raw, info = tfds.load(
-            config.tfds_name,
-            split=list(wanted.values()),
-            as_supervised=True,
-            with_info=True,
-            data_dir=config.tfds_data_dir,
-        )
-    except Exception as error:  # download, network and builder errors all end the run here
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise UserError(
-            f"cannot load TFDS data set {config.tfds_name!r}: {reason[:300]}; check the "
-            f"network, or pass --data_dir with your own data"
-        ) from None
+    except tfds.core.registered.DatasetNotFoundError:
+        known = set()  # load_tfds_dataset names the missing data set
+    if known and "validation" not in known:
+        del wanted["val"]
+    raw, info = load_tfds_dataset(
+        config.tfds_name,
+        split=list(wanted.values()),
+        as_supervised=True,
+        with_info=True,
+        data_dir=config.tfds_data_dir,
+    )
     rate = getattr(info.features["audio"], "sample_rate", None) or config.sample_rate
 
     def to_clip(audio, label):

@@ -8,6 +8,8 @@ sample rate and channel count; they are decoded, mixed to mono and resampled ins
 """
 
 from pathlib import Path
+from typing import Callable
+from typing import Sequence
 
 import keras
 import numpy as np
@@ -17,7 +19,6 @@ from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
 from apps.speech.wav import encode_wav
 from shared.export import Endpoint
-from shared.export import export_saved_model
 
 FINITE_MESSAGE = "audio must hold finite samples (no NaN or inf)"
 
@@ -77,6 +78,44 @@ def make_endpoints(model: keras.Model, config: SpeechConfig) -> dict[str, Endpoi
     }
 
 
-def export_model(model: keras.Model, config: SpeechConfig, export_root: Path) -> Path:
-    """Write and verify the next `export/<version>/` SavedModel."""
-    return export_saved_model(export_root, make_endpoints(model, config), track=[model])
+_load_audio = tf.function(
+    audio_ops.load_audio,
+    input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32)],
+)
+
+
+def export_agreement(
+    serve_audio: Callable[..., dict],
+    serve_wav: Callable[..., dict],
+    files: Sequence[tuple[Path, int]],
+    sample_rate: int,
+    batch_size: int = 32,
+) -> dict:
+    """Send the same files to both endpoints: as float waveforms and as WAV bytes.
+
+    The waveforms are the files decoded and resampled to the run's rate, not centred: the
+    export does that. They are zero-padded to batch them, which must not change any answer.
+    """
+    same, gap, accuracy = 0, 0.0, {"audio": 0, "wav_bytes": 0}
+    for start in range(0, len(files), batch_size):
+        chunk = files[start : start + batch_size]
+        contents = [path.read_bytes() for path, _ in chunk]
+        waves = [_load_audio(tf.constant(c), sample_rate).numpy() for c in contents]
+        padded = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)
+        for row, wave in enumerate(waves):
+            padded[row, : len(wave)] = wave
+        from_audio = serve_audio(audio=tf.constant(padded))["probabilities"].numpy()
+        from_wav = serve_wav(wav_bytes=tf.constant(contents))["probabilities"].numpy()
+        labels_a, labels_w = from_audio.argmax(-1), from_wav.argmax(-1)
+        truth = np.array([label for _, label in chunk])
+        same += int(np.sum(labels_a == labels_w))
+        accuracy["audio"] += int(np.sum(labels_a == truth))
+        accuracy["wav_bytes"] += int(np.sum(labels_w == truth))
+        gap = max(gap, float(np.abs(from_audio - from_wav).max()))
+    return {
+        "clips": len(files),
+        "same_label": same / len(files),
+        "max_probability_difference": gap,
+        "accuracy_audio": accuracy["audio"] / len(files),
+        "accuracy_wav_bytes": accuracy["wav_bytes"] / len(files),
+    }

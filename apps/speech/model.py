@@ -1,6 +1,9 @@
 """The keyword classifier: fixed-length waveforms in, class probabilities out."""
 
+from typing import Optional
+
 import keras
+import numpy as np
 
 from apps.speech.config import SpeechConfig
 from apps.speech.features import SILENCE_LOG
@@ -14,12 +17,19 @@ from shared.layers import RecurrentStack
 from shared.training import make_optimizer
 
 
-def build_model(config: SpeechConfig, *, num_classes: int) -> keras.Model:
+def build_model(
+    config: SpeechConfig,
+    *,
+    num_classes: int,
+    feature_mean: Optional[np.ndarray] = None,
+    feature_variance: Optional[np.ndarray] = None,
+) -> keras.Model:
     """Waveform -> log-mel -> normalization -> conv front end -> recurrent block -> attention.
 
     The "attention RNN" of de Andrade et al. (2018): convolutions over time and frequency, a
     bidirectional recurrent block over time, and a learned attention that pools the frames into
-    one vector. Call `adapt_normalization` on training clips before fitting.
+    one vector. `feature_mean` and `feature_variance` (per band, from `feature_statistics`)
+    normalize the features; without them, call `adapt_normalization` before fitting.
     """
     audio = keras.Input(shape=(config.clip_samples,), name="audio")
     x = LogMelSpectrogram(
@@ -53,7 +63,9 @@ def build_model(config: SpeechConfig, *, num_classes: int) -> keras.Model:
         silence_level=SILENCE_LOG if silence else None,
         name="utterance_norm",
     )(x)
-    x = keras.layers.Normalization(axis=-1, name="feature_norm")(x)
+    x = keras.layers.Normalization(
+        axis=-1, mean=feature_mean, variance=feature_variance, name="feature_norm"
+    )(x)
     if config.augment:
         x = SpecAugment(
             config.freq_masks,
@@ -87,6 +99,14 @@ def adapt_normalization(model: keras.Model, clips) -> None:
     front = [n for n in ("log_mel", "cepstra", "utterance_norm") if n in names]
     features = keras.Sequential([model.get_layer(name) for name in front])
     model.get_layer("feature_norm").adapt(clips.map(features))
+
+
+def feature_statistics(config: SpeechConfig, clips) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of each feature band over training clips (a dataset of batches)."""
+    model = build_model(config, num_classes=1)
+    adapt_normalization(model, clips)
+    norm = model.get_layer("feature_norm")
+    return norm.adapt_mean.numpy(), norm.adapt_variance.numpy()
 
 
 def explain_model(model: keras.Model) -> keras.Model:

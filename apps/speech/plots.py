@@ -3,10 +3,16 @@
 import os
 from typing import Sequence
 
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
+from apps.speech.config import SpeechConfig
+from apps.speech.model import explain_model
 from shared.plots import save_figure
+
+EXAMPLES_PLOTTED = 4
 
 
 def plot_examples(
@@ -36,3 +42,24 @@ def plot_examples(
         weights.set_ylabel("attention" if column == 0 else "")
     figure.tight_layout()
     save_figure(figure, path)
+
+
+def plot_test_examples(
+    model: keras.Model, test: tf.data.Dataset, config: SpeechConfig, path: os.PathLike
+) -> None:
+    """Waveform, spectrogram and attention of the first test clips of different classes."""
+    picked, seen = [], set()
+    for clip, label in test.as_numpy_iterator():
+        if int(label) not in seen or len(seen) == len(config.class_names):
+            seen.add(int(label))
+            picked.append((clip, int(label)))
+        if len(picked) == EXAMPLES_PLOTTED:
+            break
+    clips = np.stack([clip for clip, _ in picked])
+    features, attention = explain_model(model).predict({"audio": clips}, verbose=0)
+    probabilities = model.predict({"audio": clips}, verbose=0)
+    titles = [
+        f"true {config.class_names[label]}, said {config.class_names[int(p.argmax())]}"
+        for (_, label), p in zip(picked, probabilities)
+    ]
+    plot_examples(clips, features, attention, titles, config.sample_rate, path)

@@ -2,16 +2,20 @@
 
 import dataclasses
 
+from shared.config import BaseConfig
+from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
-from shared.config import ema_momentum_option
+from shared.config import default
 from shared.config import option
 
 ATTENTIONS = ("bahdanau", "luong")
 
 
 @dataclasses.dataclass(frozen=True)
-class TranslationConfig(TFDSConfig):
+class TranslationConfig(TFDSConfig, RecurrentConfig):
     """Attention encoder-decoder: subword tokens, BiGRU encoder, GRU decoder, beam search."""
+
+    APP = "translation"
 
     output_dir: str = option("runs/translation", "Run directory")
     tfds_name: str = option(
@@ -61,10 +65,10 @@ class TranslationConfig(TFDSConfig):
     )
     eval_batch_size: int = option(64, "Sentences per batch when translating", min=1)
     # Training loop and encoder block (RecurrentStack).
-    batch_size: int = option(64, "Sentence pairs per batch", min=1)
-    epochs: int = option(12, "Maximum number of epochs", min=1)
-    learning_rate: float = option(2e-3, "Adam learning rate", min=0.0, min_exclusive=True)
-    ema_momentum: float = ema_momentum_option(0.998)
+    batch_size: int = default(BaseConfig, "batch_size", 64, "Sentence pairs per batch")
+    epochs: int = default(BaseConfig, "epochs", 12)
+    learning_rate: float = default(BaseConfig, "learning_rate", 2e-3)
+    ema_momentum: float = default(BaseConfig, "ema_momentum", 0.998)
     cosine_decay: bool = option(
         True, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )
@@ -74,9 +78,6 @@ class TranslationConfig(TFDSConfig):
         "epochs (high rates at the start saturate the attention)",
         min=0.0,
     )
-    patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
-    cell: str = option("gru", "Encoder recurrent cell", choices=("lstm", "gru", "simple_rnn"))
-    units: int = option(256, "Encoder units per layer and direction", min=1)
-    num_layers: int = option(1, "Stacked encoder layers", min=1)
-    bidirectional: bool = option(True, "Bidirectional encoder layers")
-    dropout: float = option(0.2, "Dropout on encoder-layer inputs", min=0.0, max=0.95)
+    cell: str = default(RecurrentConfig, "cell", "gru", "Encoder recurrent cell")
+    units: int = default(RecurrentConfig, "units", 256, "Encoder units per layer and direction")
+    dropout: float = default(RecurrentConfig, "dropout", 0.2, "Dropout on encoder-layer inputs")

@@ -18,9 +18,11 @@ from apps.translation.tokenizer import SubwordTokenizer
 from shared.data import AUTOTUNE
 from shared.data import batch_sequences
 from shared.data import count
+from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import with_options
 from shared.errors import UserError
+from shared.io import read_user_text
 
 TOKENIZE_BATCH = 1024
 
@@ -95,15 +97,10 @@ def load_folder(config: TranslationConfig) -> dict[str, tf.data.Dataset]:
 
 
 def load_tfds(config: TranslationConfig) -> dict[str, tf.data.Dataset]:
-    import tensorflow_datasets as tfds
-
     names = {"train": "train", "val": "validation", "test": "test"}
-    try:
-        loaded = tfds.load(
-            config.tfds_name, split=list(names.values()), data_dir=config.tfds_data_dir
-        )
-    except Exception as error:  # download, missing config or split
-        raise UserError(f"cannot load TFDS {config.tfds_name!r}: {error}") from None
+    loaded = load_tfds_dataset(
+        config.tfds_name, split=list(names.values()), data_dir=config.tfds_data_dir
+    )
     datasets = {}
     for split, data in zip(names, loaded):
         missing = {config.source_lang, config.target_lang} - set(data.element_spec)
@@ -204,3 +201,14 @@ def make_dataset(
         )
     )
     return with_options(batches.prefetch(AUTOTUNE))
+
+
+def read_sentences(item: str) -> list[str]:
+    """A `predict` input: the non-empty lines of an existing file, else the argument itself."""
+    path = Path(item)
+    if not path.is_file():
+        return [item]
+    sentences = [line for line in read_user_text(path).splitlines() if line.strip()]
+    if not sentences:
+        raise UserError(f"{path}: no sentence (the file is empty)")
+    return sentences

@@ -7,15 +7,12 @@ float32 `[batch, output pieces, source pieces]`. Tokenizing, decoding and detoke
 in core TensorFlow ops.
 """
 
-from pathlib import Path
-
 import numpy as np
 import tensorflow as tf
 
 from apps.translation.config import TranslationConfig
 from apps.translation.decoding import Translator
 from shared.export import Endpoint
-from shared.export import export_saved_model
 
 SAMPLE_TEXT = np.array(
     ["A man is riding a bicycle.", "", "Zwei   Hunde\tspielen im Schnee!", "ÉCOLE ™ 123"],
@@ -35,10 +32,3 @@ def make_endpoints(translator: Translator, config: TranslationConfig) -> dict[st
         "serving_default": Endpoint(translate, text, {"text": SAMPLE_TEXT}),
         "translate_with_attention": Endpoint(translate_with_attention, text, {"text": SAMPLE_TEXT}),
     }
-
-
-def export_model(translator: Translator, config: TranslationConfig, export_root: Path) -> Path:
-    """Write and verify the next `export/<version>/` SavedModel."""
-    return export_saved_model(
-        export_root, make_endpoints(translator, config), track=[translator.model, translator]
-    )

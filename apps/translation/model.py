@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from apps.translation.config import TranslationConfig
-from apps.translation.decoder import AttentionDecoder
+from shared.layers import AttentionDecoder
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.training import make_optimizer

@@ -3,9 +3,9 @@
 import dataclasses
 from typing import Optional
 
-from shared.config import CELLS
 from shared.config import BaseConfig
-from shared.config import ema_momentum_option
+from shared.config import RecurrentConfig
+from shared.config import default
 from shared.config import option
 
 LOSSES = ("mse", "mae", "huber")
@@ -23,9 +23,10 @@ JENA_DEFAULTS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class WeatherConfig(BaseConfig):
+class WeatherConfig(RecurrentConfig):
     """Multivariate, multi-horizon forecasting of target columns from a window of the past."""
 
+    APP = "weather"
     output_dir: str = option("runs/weather", "Run directory")
     csv: Optional[str] = option(
         None, "A CSV file to use (else the one *.csv in --data_dir, else the Jena climate data)"
@@ -63,19 +64,17 @@ class WeatherConfig(BaseConfig):
         "from the most recent data before the test period (0: off)",
         min=0,
     )
-    batch_size: int = option(64, "Windows per batch", min=1)
-    epochs: int = option(30, "Maximum number of epochs", min=1)
-    patience: int = option(4, "Early stopping: epochs without validation improvement", min=1)
-    cell: str = option("gru", "Recurrent cell", choices=CELLS)
-    units: int = option(64, "Units per recurrent layer (per direction)", min=1)
-    num_layers: int = option(1, "Stacked recurrent layers", min=1)
-    bidirectional: bool = option(False, "Run each recurrent layer in both directions")
-    dropout: float = option(0.1, "Dropout on recurrent-layer inputs", min=0.0, max=0.95)
-    recurrent_dropout: float = option(
+    batch_size: int = default(BaseConfig, "batch_size", 64, "Windows per batch")
+    epochs: int = default(BaseConfig, "epochs", 30)
+    patience: int = default(BaseConfig, "patience", 4)
+    cell: str = default(RecurrentConfig, "cell", "gru")
+    bidirectional: bool = default(RecurrentConfig, "bidirectional", False)
+    dropout: float = default(RecurrentConfig, "dropout", 0.1)
+    recurrent_dropout: float = default(
+        RecurrentConfig,
+        "recurrent_dropout",
         0.1,
         "Dropout on the recurrent state (one mask per window, as in variational RNNs)",
-        min=0.0,
-        max=0.95,
     )
     pooled_head: bool = option(
         True,
@@ -88,7 +87,7 @@ class WeatherConfig(BaseConfig):
         "initialization and with its own loss; the forecast is their average (1: one model)",
         min=1,
     )
-    ema_momentum: float = ema_momentum_option(0.99)
+    ema_momentum: float = default(BaseConfig, "ema_momentum", 0.99)
 
     def __post_init__(self):
         super().__post_init__()

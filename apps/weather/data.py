@@ -5,6 +5,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from apps.weather.config import JENA_URL
@@ -40,10 +41,6 @@ class WeatherData:
     targets: np.ndarray  # the whole table's targets, for baselines that look further back
     input_columns: tuple[str, ...]
     target_columns: tuple[str, ...]
-    feature_mean: np.ndarray
-    feature_std: np.ndarray
-    target_mean: np.ndarray
-    target_std: np.ndarray
     step_seconds: int
     report: dict
 
@@ -56,13 +53,6 @@ class WeatherData:
             np.concatenate([train.timestamps, val.timestamps]),
             train.offset,
         )
-
-    def target_indices(self) -> list[int]:
-        """Each target's position among the input columns, or -1 where it is not an input."""
-        return [
-            self.input_columns.index(t) if t in self.input_columns else -1
-            for t in self.target_columns
-        ]
 
 
 def find_csv(config: WeatherConfig) -> Path:
@@ -82,7 +72,9 @@ def find_csv(config: WeatherConfig) -> Path:
         return found[0]
     try:
         folder = keras.utils.get_file(origin=JENA_URL, extract=True)
-    except Exception as error:  # network errors come in many types; all end the run here
+    except Exception as error:  # Keras raises a bare Exception for URL and HTTP failures
+        if not isinstance(error, OSError) and not str(error).startswith("URL fetch failure"):
+            raise
         raise UserError(
             f"cannot download the Jena climate CSV ({str(error)[:200]}); check the "
             f"network, or pass --data_dir/--csv with your own CSV"
@@ -158,22 +150,43 @@ def split_table(table: Table, config: WeatherConfig) -> WeatherData:
         segments[name] = Segment(
             features[start:end], targets[start:end], timestamps[start:end], int(start)
         )
-    train = segments["train"]
     return WeatherData(
         segments=segments,
         targets=targets,
         input_columns=config.input_columns,
         target_columns=config.target_columns,
-        feature_mean=train.features.mean(axis=0),
-        feature_std=safe_std(train.features),
-        target_mean=train.targets.mean(axis=0),
-        target_std=safe_std(train.targets),
         step_seconds=int(table.step.total_seconds()),
         report={
             **table.report,
             "split_rows": {n: int(e - s) for n, s, e in zip(SPLITS, starts, ends)},
         },
     )
+
+
+@dataclasses.dataclass
+class Statistics:
+    """Mean and standard deviation of every input and target column over the training rows."""
+
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    target_mean: np.ndarray
+    target_std: np.ndarray
+
+    @classmethod
+    def fit(cls, train: Segment) -> "Statistics":
+        return cls(
+            train.features.mean(axis=0),
+            safe_std(train.features),
+            train.targets.mean(axis=0),
+            safe_std(train.targets),
+        )
+
+    def to_json(self) -> dict:
+        return {name: value.tolist() for name, value in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, values: dict) -> "Statistics":
+        return cls(**{name: np.asarray(values[name], np.float32) for name in values})
 
 
 def safe_std(values: np.ndarray) -> np.ndarray:
@@ -183,7 +196,7 @@ def safe_std(values: np.ndarray) -> np.ndarray:
 
 
 def make_dataset(
-    segment: Segment, data: WeatherData, config: WeatherConfig, *, training: bool
+    segment: Segment, statistics: Statistics, config: WeatherConfig, *, training: bool
 ) -> tf.data.Dataset:
     """Batches of `({"window", "timestamps"}, normalized targets [horizon, targets])`.
 
@@ -193,7 +206,7 @@ def make_dataset(
     steps, horizon = config.input_steps, config.horizon
     features = tf.constant(segment.features)
     timestamps = tf.constant(segment.timestamps)
-    targets = tf.constant((segment.targets - data.target_mean) / data.target_std)
+    targets = tf.constant((segment.targets - statistics.target_mean) / statistics.target_std)
     input_offsets = tf.range(steps, dtype=tf.int64)
     target_offsets = tf.range(steps, steps + horizon, dtype=tf.int64)
 
@@ -207,3 +220,34 @@ def make_dataset(
         dataset = dataset.shuffle(segment.num_windows(steps, horizon), seed=config.seed)
     dataset = dataset.batch(config.batch_size).map(gather, num_parallel_calls=AUTOTUNE)
     return with_options(dataset.prefetch(AUTOTUNE))
+
+
+def read_window(path: Path, config: WeatherConfig) -> tuple[np.ndarray, np.ndarray, pd.Timestamp]:
+    """A `predict` input: the last `input_steps` rows of a CSV cleaned as in training.
+
+    Returns the `[1, input_steps, features]` raw window, its `[1, input_steps]` timestamps and
+    the last time.
+    """
+    table, _ = read_clean_table(path, config)
+    frame = table.frame
+    missing = [c for c in config.input_columns if c not in frame.columns and "=" not in c]
+    if missing:
+        raise UserError(f"{path}: missing input column(s) {', '.join(missing)}")
+    # A category absent from this file is simply never observed: its one-hot column is 0.
+    frame = frame.reindex(columns=list(config.input_columns), fill_value=0.0)
+    if len(frame) < config.input_steps:
+        raise UserError(
+            f"{path}: {len(frame)} rows after cleaning; the run needs the last "
+            f"{config.input_steps} rows (--input_steps)"
+        )
+    frame = frame.iloc[-config.input_steps :]
+    window = frame.to_numpy(np.float32)
+    bad = ~np.isfinite(window)
+    if bad.any():
+        row, column = map(int, np.argwhere(bad)[0])
+        raise UserError(
+            f"{path}: column {frame.columns[column]!r} at {frame.index[row]} is "
+            f"{window[row, column]}; the window must be finite"
+        )
+    timestamps = table.unix_seconds()[-config.input_steps :]
+    return window[None], timestamps[None], frame.index[-1]

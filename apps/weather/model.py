@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from apps.weather.config import WeatherConfig
-from apps.weather.data import WeatherData
+from apps.weather.data import Statistics
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.training import make_optimizer
@@ -149,13 +149,21 @@ def compile_model(model: keras.Model, config: WeatherConfig) -> keras.Model:
     return model
 
 
-def build_forecaster(config: WeatherConfig, data: WeatherData) -> tuple[keras.Model, keras.Model]:
-    """The forecaster for `data` (its training statistics inside) and its compiled training
-    view (`members_model`, same weights): train the second, export the first."""
+def target_indices(config: WeatherConfig) -> list[int]:
+    """Each target's position among the input columns, or -1 where it is not an input."""
+    return [
+        config.input_columns.index(t) if t in config.input_columns else -1
+        for t in config.target_columns
+    ]
+
+
+def build_trainee(config: WeatherConfig, statistics: Statistics) -> keras.Model:
+    """The compiled training view (`members_model`) of the forecaster, with the training
+    statistics inside. Its output is every member's forecast; the forecast is their mean."""
     model = build_model(
         config,
-        feature_mean=data.feature_mean,
-        feature_std=data.feature_std,
-        target_indices=data.target_indices(),
+        feature_mean=statistics.feature_mean,
+        feature_std=statistics.feature_std,
+        target_indices=target_indices(config),
     )
-    return model, compile_model(members_model(model), config)
+    return compile_model(members_model(model), config)

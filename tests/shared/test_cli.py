@@ -8,12 +8,16 @@ from shared.cli import build_parser
 from shared.cli import command
 from shared.cli import parse_config
 from shared.config import BaseConfig
+from shared.config import RecurrentConfig
+from shared.config import default
 from shared.config import option
 from shared.errors import UserError
 
 
 @dataclasses.dataclass(frozen=True)
-class ToyConfig(BaseConfig):
+class ToyConfig(RecurrentConfig):
+    APP = "toy"
+
     columns: tuple[str, ...] = option(("a", "b"), "Column names")
     fractions: tuple[float, ...] = option((0.7, 0.3), "Split fractions", min=0.0)
     note: Optional[str] = option(None, "A note")
@@ -118,3 +122,29 @@ def test_command_turns_user_errors_into_exit_1(capsys):
 
     assert main([]) == 1
     assert capsys.readouterr().err == "error: data/train/x.txt: not UTF-8 text\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class OtherDefaults(RecurrentConfig):
+    units: int = default(RecurrentConfig, "units", 7)
+    patience: int = default(BaseConfig, "patience", 9, "Wait this long")
+
+
+def test_a_changed_default_keeps_the_help_and_bounds_of_the_base_field(capsys):
+    assert (OtherDefaults().units, OtherDefaults().patience) == (7, 9)
+    fields = {f.name: f for f in dataclasses.fields(OtherDefaults)}
+    base = {f.name: f for f in dataclasses.fields(RecurrentConfig)}
+    assert fields["units"].metadata == base["units"].metadata
+    assert fields["patience"].metadata["help"] == "Wait this long"
+    with pytest.raises(ValueError, match="--units: must be >= 1"):
+        OtherDefaults(units=0)
+
+
+def test_a_config_file_of_another_app_is_named(tmp_path, capsys):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"app": "weather", "units": 4}))
+    err = error_line(capsys, ["--config", str(path)])
+    assert "a weather run, not toy" in err
+    assert json.loads(ToyConfig().to_json())["app"] == "toy"
+    path.write_text(ToyConfig(units=5).to_json())  # its own app's file replays
+    assert parse(["--config", str(path)]).units == 5

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from shared.export import Endpoint
+from shared.export import export_config_path
 from shared.export import export_saved_model
 
 
@@ -25,16 +26,24 @@ def classifier_endpoint():
 
 def test_each_export_adds_a_verified_version(tmp_path):
     model, endpoint = classifier_endpoint()
-    first = export_saved_model(tmp_path / "export", {"serving_default": endpoint}, track=[model])
-    second = export_saved_model(tmp_path / "export", {"serving_default": endpoint}, track=[model])
+    endpoints = {"serving_default": endpoint}
+    first, _ = export_saved_model(tmp_path / "export", endpoints, track=[model], config_json="{1}")
+    second, loaded = export_saved_model(
+        tmp_path / "export", endpoints, track=[model], config_json="{2}"
+    )
     assert (first.name, second.name) == ("1", "2")
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["1", "2"]
-    signature = tf.saved_model.load(str(second)).signatures["serving_default"]
-    outputs = signature(features=tf.constant(endpoint.sample["features"], tf.float32))
-    np.testing.assert_allclose(
-        outputs["probabilities"], model(endpoint.sample["features"]), atol=1e-6
-    )
-    assert outputs["label"].dtype == tf.string
+    # Each version keeps its own configuration, outside what TF Serving reads.
+    assert export_config_path(first).read_text() == "{1}"
+    assert export_config_path(second).read_text() == "{2}"
+    features = tf.constant(endpoint.sample["features"], tf.float32)
+    for signature in (
+        tf.saved_model.load(str(second)).signatures["serving_default"],
+        loaded.signatures["serving_default"],  # what the export check loaded, still usable
+    ):
+        outputs = signature(features=features)
+        np.testing.assert_allclose(outputs["probabilities"], model(features), atol=1e-6)
+        assert outputs["label"].dtype == tf.string
 
 
 def test_an_export_that_fails_its_check_leaves_no_version(tmp_path):

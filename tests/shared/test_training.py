@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from shared.callbacks import best_and_wait
 from shared.callbacks import load_state
 from shared.config import BaseConfig
 from shared.errors import UserError
+from shared.run_dir import RunDir
 from shared.training import fine_tune
 from shared.training import finish_run
 from shared.training import fit
@@ -17,6 +20,20 @@ from shared.training import make_optimizer
 from shared.training import prepare_run
 
 STEPS_PER_EPOCH = 4
+
+
+def start_run(config: BaseConfig) -> RunDir:
+    """`prepare_run` into the config's own directory."""
+    return prepare_run(config, config.output_dir)[0]
+
+
+def fit_toy(model, train, validation, config, **kwargs):
+    return fit(model, train, validation, config, run=RunDir(Path(config.output_dir)), **kwargs)
+
+
+def fine_tune_toy(model, dataset, config, compile_fn, **kwargs):
+    run = RunDir(Path(config.output_dir))
+    return fine_tune(model, dataset, config, compile_fn, run=run, **kwargs)
 
 
 def toy_config(tmp_path, **overrides) -> BaseConfig:
@@ -51,9 +68,9 @@ class EpochRecorder(keras.callbacks.Callback):
 
 def test_interrupted_run_resumes_after_its_last_complete_epoch(tmp_path):
     config = toy_config(tmp_path)
-    run = prepare_run(config)
+    run = start_run(config)
     with pytest.raises(KeyboardInterrupt):
-        fit(
+        fit_toy(
             toy_model(config),
             toy_data(),
             toy_data(),
@@ -68,7 +85,7 @@ def test_interrupted_run_resumes_after_its_last_complete_epoch(tmp_path):
 
     recorder = EpochRecorder()
     model = toy_model(config)  # fresh weights: everything must come from the saved state
-    result = fit(
+    result = fit_toy(
         model,
         toy_data(),
         toy_data(),
@@ -87,11 +104,11 @@ def test_interrupted_run_resumes_after_its_last_complete_epoch(tmp_path):
 
 def test_finished_run_starts_afresh_after_finish_run(tmp_path):
     config = toy_config(tmp_path, epochs=2)
-    run = prepare_run(config)
-    fit(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
+    run = start_run(config)
+    fit_toy(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
     finish_run(run)
     recorder = EpochRecorder()
-    fit(
+    fit_toy(
         toy_model(config),
         toy_data(),
         toy_data(),
@@ -105,9 +122,9 @@ def test_finished_run_starts_afresh_after_finish_run(tmp_path):
 
 def test_resume_with_other_settings_is_refused(tmp_path):
     config = toy_config(tmp_path)
-    prepare_run(config)
+    start_run(config)
     with pytest.raises(KeyboardInterrupt):
-        fit(
+        fit_toy(
             toy_model(config),
             toy_data(),
             toy_data(),
@@ -116,16 +133,16 @@ def test_resume_with_other_settings_is_refused(tmp_path):
             callbacks=[EpochRecorder(interrupt_at=1)],
             verbose=0,
         )
-    prepare_run(toy_config(tmp_path, epochs=9))  # more epochs: allowed
-    with pytest.raises(UserError, match="units: 64 -> 8"):
-        prepare_run(toy_config(tmp_path, units=8))
+    start_run(toy_config(tmp_path, epochs=9))  # more epochs: allowed
+    with pytest.raises(UserError, match="batch_size: 32 -> 8"):
+        start_run(toy_config(tmp_path, batch_size=8))
 
 
 def test_nan_loss_before_any_checkpoint_is_a_clear_error(tmp_path):
     config = toy_config(tmp_path)
-    prepare_run(config)
+    start_run(config)
     with pytest.raises(UserError, match="NaN"):
-        fit(
+        fit_toy(
             toy_model(config),
             toy_data(targets_nan=True),
             toy_data(),
@@ -164,8 +181,8 @@ def test_early_stopping_keeps_the_patience_of_an_earlier_run(tmp_path):
 
 def test_config_json_is_written_atomically_and_complete(tmp_path):
     config = toy_config(tmp_path)
-    run = prepare_run(config)
-    assert io.read_json(run.config)["units"] == config.units
+    run = start_run(config)
+    assert io.read_json(run.config)["batch_size"] == config.batch_size
     assert [p.name for p in run.root.iterdir()] == ["config.json"]
 
 
@@ -176,11 +193,11 @@ def compile_toy(model: keras.Model, config: BaseConfig) -> keras.Model:
 
 def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path):
     config = toy_config(tmp_path, epochs=1)
-    run = prepare_run(config)
+    run = start_run(config)
     model = toy_model(config)
-    fit(model, toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
+    fit_toy(model, toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
     fitted = [w.copy() for w in model.get_weights()]
-    seconds = fine_tune(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
+    seconds = fine_tune_toy(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
     tuned = model.get_weights()
     assert seconds > 0 and run.fine_tuned_model.exists()
     assert not np.allclose(fitted[0], tuned[0])
@@ -188,7 +205,7 @@ def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path)
 
     # An interrupted run that already fine-tuned loads the result instead of training again.
     again = toy_model(config)
-    assert fine_tune(again, toy_data(), config, compile_toy, epochs=2, verbose=0) == 0.0
+    assert fine_tune_toy(again, toy_data(), config, compile_toy, epochs=2, verbose=0) == 0.0
     np.testing.assert_allclose(again.get_weights()[0], tuned[0])
 
     finish_run(run)
@@ -200,10 +217,10 @@ def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path)
 def test_fine_tune_with_weight_averaging_ends_on_the_average(tmp_path):
     def kernel_shift(ema_momentum: float, name: str) -> float:
         config = toy_config(tmp_path / name, ema_momentum=ema_momentum, learning_rate=1.0)
-        prepare_run(config)
+        start_run(config)
         model = toy_model(config)
         start = model.get_weights()[0].copy()
-        fine_tune(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
+        fine_tune_toy(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
         return float(np.abs(model.get_weights()[0] - start).max())
 
     # With momentum 0.9999 the average stays at the weights after the first of the 8 steps
@@ -238,13 +255,13 @@ def test_make_optimizer_warms_up_linearly_before_the_cosine(tmp_path):
 
 def test_weight_averaging_is_what_validation_and_the_checkpoint_see(tmp_path):
     config = toy_config(tmp_path, ema_momentum=0.9999, learning_rate=0.1)
-    run = prepare_run(config)
+    run = start_run(config)
     model = toy_model(config)
     first = []  # the weights after the first step, where the average starts
     snapshot = keras.callbacks.LambdaCallback(
         on_train_batch_end=lambda batch, logs: first or first.append(model.get_weights())
     )
-    fit(
+    fit_toy(
         model,
         toy_data(),
         toy_data(),
@@ -265,3 +282,27 @@ def test_weight_averaging_is_what_validation_and_the_checkpoint_see(tmp_path):
     # Validation was computed with the average, so it barely improved.
     losses = [record["val_loss"] for record in state["history"]]
     assert losses[-1] == pytest.approx(losses[0], rel=0.02)
+
+
+def test_a_fresh_run_never_loads_the_checkpoints_of_a_finished_one(tmp_path):
+    config = toy_config(tmp_path, epochs=1)
+    run = start_run(config)
+    fit_toy(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
+    io.save_model(toy_model(config), run.fine_tuned_model)
+    (run.preprocessing).mkdir()
+    finish_run(run)  # the fine-tuned model became best.keras
+    assert run.best_model.exists()
+    # The new run diverges in its first epoch: it must not end on the old run's weights.
+    fresh, resuming = prepare_run(config, config.output_dir)
+    assert not resuming
+    assert not run.best_model.exists() and not run.fine_tuned_model.exists()
+    assert not run.preprocessing.exists()
+    with pytest.raises(UserError, match="diverged"):
+        fit_toy(
+            toy_model(config),
+            toy_data(targets_nan=True),
+            toy_data(targets_nan=True),
+            config,
+            num_train_examples=32,
+            verbose=0,
+        )

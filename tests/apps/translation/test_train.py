@@ -88,7 +88,8 @@ def test_run_directory_follows_the_contract(trained_run):
     assert metrics["train_target_tokens_per_second"] > 0
     assert set(metrics["beam"]) >= {"bleu", "chrf", "sentences_per_second", "bleu_signature"}
     assert metrics["examples"]["test"] == 40 and metrics["data"]["kept"] > 300
-    assert (run_dir / "source_vocabulary.txt").read_text().splitlines()[1] == "[UNK]"
+    vocabulary = json.loads((run_dir / "preprocessing" / "source_vocabulary.json").read_text())
+    assert vocabulary[:4] == ["", "[UNK]", "[START]", "[END]"]
     check_finished_run_directory(run_dir, {"attention.png"})
 
 

@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import keras
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from apps.weather import forecasts
 from apps.weather.config import WeatherConfig
+from apps.weather.data import Statistics
 from apps.weather.data import load_data
 from apps.weather.data import make_dataset
 from shared.errors import UserError
@@ -43,11 +45,12 @@ def config_for(path, **overrides) -> WeatherConfig:
 def test_targets_are_the_horizon_rows_after_the_last_input(tmp_path, split):
     data, config = load_data(config_for(counter_csv(tmp_path)))
     segment = data.segments[split]
+    statistics = Statistics.fit(data.segments["train"])
     count_column = config.input_columns.index("count")
     seen = 0
-    for inputs, targets in make_dataset(segment, data, config, training=split == "train"):
+    for inputs, targets in make_dataset(segment, statistics, config, training=split == "train"):
         window = inputs["window"].numpy()[..., count_column]
-        raw_targets = targets.numpy()[..., 0] * data.target_std[0] + data.target_mean[0]
+        raw_targets = targets.numpy()[..., 0] * statistics.target_std[0] + statistics.target_mean[0]
         last = window[:, -1]
         np.testing.assert_allclose(window, last[:, None] + np.arange(-4, 1))
         np.testing.assert_allclose(raw_targets, last[:, None] + np.arange(1, 4), atol=1e-3)
@@ -63,7 +66,10 @@ def test_targets_are_the_horizon_rows_after_the_last_input(tmp_path, split):
 def test_splits_are_chronological_and_statistics_come_from_train(tmp_path):
     data, _ = load_data(config_for(counter_csv(tmp_path), split_fractions=(0.5, 0.25, 0.25)))
     assert [s.offset for s in data.segments.values()] == [0, 100, 150]
-    assert data.target_mean[0] == pytest.approx(49.5)  # mean of rows 0..99 only
+    statistics = Statistics.fit(data.segments["train"])
+    assert statistics.target_mean[0] == pytest.approx(49.5)  # mean of rows 0..99 only
+    restored = Statistics.from_json(json.loads(json.dumps(statistics.to_json())))
+    np.testing.assert_array_equal(restored.feature_std, statistics.feature_std)
     assert data.report["split_rows"] == {"train": 100, "val": 50, "test": 50}
 
 

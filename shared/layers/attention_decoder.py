@@ -4,16 +4,16 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from shared.layers import make_attention
+from shared.layers.attention import make_attention
 
 
-@keras.saving.register_keras_serializable(package="translation")
+@keras.saving.register_keras_serializable(package="shared")
 class AttentionDecoder(keras.layers.Layer):
     """GRU decoder with Bahdanau or Luong attention and input feeding.
 
     One step (`step`) is the whole decoder; training runs it over the target with `tf.scan`
-    (teacher forcing) and the search loops of `apps.translation.decoding` call it once per
-    token, so both use exactly the same computation.
+    (teacher forcing) and the searches of `shared.decoding` call it once per token, so both
+    use exactly the same computation.
 
     - Luong: `h_t = GRU([y_t; a_{t-1}], h_{t-1})`, attend with `h_t`.
     - Bahdanau: attend with `h_{t-1}`, `h_t = GRU([y_t; c_t; a_{t-1}], h_{t-1})`.
@@ -104,3 +104,7 @@ class AttentionDecoder(keras.layers.Layer):
             input_feeding=self.input_feeding,
         )
         return config
+
+
+# Models saved before the decoder moved here name it by its old package.
+keras.saving.get_custom_objects().setdefault("translation>AttentionDecoder", AttentionDecoder)

@@ -1,0 +1,101 @@
+"""The sentiment app as a `shared.task.Task`: what the shared runner needs to know of it."""
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Callable
+from typing import Mapping
+
+import keras
+import tensorflow as tf
+
+from apps.sentiment.config import SentimentConfig
+from apps.sentiment.data import Splits
+from apps.sentiment.data import load_splits
+from apps.sentiment.data import make_dataset
+from apps.sentiment.data import make_vectorizer
+from apps.sentiment.data import read_input
+from apps.sentiment.data import vectorizer_from_vocabulary
+from apps.sentiment.export import make_endpoints
+from apps.sentiment.model import build_model
+from apps.sentiment.model import compile_model
+from shared import io
+from shared.data import labels_of
+from shared.evaluation import classifier_report
+from shared.evaluation import print_classes
+from shared.evaluation import served_probabilities
+from shared.task import Datasets
+from shared.task import Evaluation
+from shared.task import Serving
+from shared.task import Task
+from shared.task import Trained
+
+VOCABULARY_FILE = "vocabulary.txt"
+
+
+class SentimentTask(Task):
+    config_class = SentimentConfig
+    training_keys = ("vocabulary_size",)
+    predict_inputs = ("INPUT", "Text file or review string")
+
+    def load_data(self, config: SentimentConfig) -> tuple[Splits, SentimentConfig]:
+        splits = load_splits(config)
+        return splits, dataclasses.replace(config, class_names=splits.class_names)
+
+    def fit_preprocessing(self, config, data: Splits) -> keras.layers.TextVectorization:
+        texts = data.datasets["train"].map(lambda text, label: text)
+        return make_vectorizer(texts, config.vocab_size)
+
+    def save_preprocessing(self, vectorizer, folder: Path) -> None:
+        io.write_text(folder / VOCABULARY_FILE, "\n".join(vectorizer.get_vocabulary()) + "\n")
+
+    def load_preprocessing(self, config, folder: Path) -> keras.layers.TextVectorization:
+        vocabulary = (folder / VOCABULARY_FILE).read_text(encoding="utf-8").split("\n")[:-1]
+        return vectorizer_from_vocabulary(vocabulary)
+
+    def make_datasets(self, config, data: Splits, vectorizer) -> Datasets:
+        train, val = (
+            make_dataset(data.datasets[split], vectorizer, config, training=split == "train")
+            for split in ("train", "val")
+        )
+        return Datasets(train, val, dict(data.counts))
+
+    def build_model(self, config, vectorizer, *, steps_per_epoch: int) -> keras.Model:
+        model = build_model(
+            config, vocab_size=vectorizer.vocabulary_size(), num_classes=len(config.class_names)
+        )
+        return compile_model(model, config)
+
+    def after_fit(self, trained: Trained) -> dict:
+        return {"vocabulary_size": trained.preprocessing.vocabulary_size()}
+
+    def serving(self, model, config, data, vectorizer) -> Serving:
+        return Serving(make_endpoints(model, vectorizer, config), track=[model, vectorizer])
+
+    def evaluate(self, evaluation: Evaluation) -> dict:
+        splits, config = evaluation.data, evaluation.config
+        labels, probabilities = served_probabilities(
+            evaluation.serving["serving_default"], splits.datasets["test"], "text"
+        )
+        train_labels = labels_of(splits.datasets["train"])
+        return classifier_report(
+            labels, probabilities, train_labels, config.class_names, evaluation.plots
+        )
+
+    def summary(self, metrics: dict) -> str:
+        return (
+            f"test accuracy {metrics['accuracy']:.4f} (majority baseline "
+            f"{metrics['baseline_majority']['accuracy']:.4f})"
+        )
+
+    def predict(
+        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+    ) -> None:
+        texts, names = zip(*(read_input(item) for item in args.inputs))
+        outputs = serving["serving_default"](text=tf.constant(texts))
+        print_classes(
+            names,
+            outputs["label"].numpy(),
+            outputs["probabilities"].numpy(),
+            config.class_names,
+        )

@@ -1,0 +1,147 @@
+"""The speech app as a `shared.task.Task`: what the shared runner needs to know of it."""
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Callable
+from typing import Mapping
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from apps.speech.config import SpeechConfig
+from apps.speech.data import Splits
+from apps.speech.data import load_splits
+from apps.speech.data import make_dataset
+from apps.speech.export import export_agreement
+from apps.speech.export import make_endpoints
+from apps.speech.model import build_model
+from apps.speech.model import compile_model
+from apps.speech.model import feature_statistics
+from apps.speech.plots import plot_test_examples
+from apps.speech.wav import wav_error
+from shared import io
+from shared.data import labels_of
+from shared.errors import UserError
+from shared.evaluation import classifier_report
+from shared.evaluation import print_classes
+from shared.evaluation import served_probabilities
+from shared.task import Datasets
+from shared.task import Evaluation
+from shared.task import Serving
+from shared.task import Task
+
+STATISTICS_FILE = "feature_statistics.json"
+
+
+@dataclasses.dataclass
+class FeatureStatistics:
+    """Mean and variance of each feature band over the (clean) training clips."""
+
+    mean: np.ndarray
+    variance: np.ndarray
+
+
+class SpeechTask(Task):
+    config_class = SpeechConfig
+    predict_inputs = ("WAV", "WAV file (any rate or format)")
+
+    def load_data(self, config: SpeechConfig) -> tuple[Splits, SpeechConfig]:
+        splits = load_splits(config)
+        resolved = dataclasses.replace(
+            config, class_names=splits.class_names, max_frequency=splits.max_frequency(config)
+        )
+        return splits, resolved
+
+    def fit_preprocessing(self, config, data: Splits) -> FeatureStatistics:
+        clean = make_dataset(data.datasets["train"], config, training=False)
+        mean, variance = feature_statistics(config, clean.map(lambda x, label: x["audio"]))
+        return FeatureStatistics(mean, variance)
+
+    def save_preprocessing(self, statistics: FeatureStatistics, folder: Path) -> None:
+        values = {"mean": statistics.mean.tolist(), "variance": statistics.variance.tolist()}
+        io.write_json(folder / STATISTICS_FILE, values)
+
+    def load_preprocessing(self, config, folder: Path) -> FeatureStatistics:
+        values = io.read_json(folder / STATISTICS_FILE)
+        return FeatureStatistics(
+            np.asarray(values["mean"], np.float32), np.asarray(values["variance"], np.float32)
+        )
+
+    def make_datasets(self, config, data: Splits, statistics) -> Datasets:
+        train, val = (
+            make_dataset(data.datasets[s], config, training=s == "train", noise=data.noise)
+            for s in ("train", "val")
+        )
+        return Datasets(train, val, dict(data.counts))
+
+    def build_model(self, config, statistics, *, steps_per_epoch: int) -> keras.Model:
+        model = build_model(
+            config,
+            num_classes=len(config.class_names),
+            feature_mean=statistics.mean,
+            feature_variance=statistics.variance,
+        )
+        return compile_model(model, config, steps_per_epoch=steps_per_epoch)
+
+    def serving(self, model, config, data, statistics) -> Serving:
+        return Serving(make_endpoints(model, config), track=[model])
+
+    def evaluate(self, evaluation: Evaluation) -> dict:
+        splits, config, serving = evaluation.data, evaluation.config, evaluation.serving
+        labels, probabilities = served_probabilities(
+            serving["serving_default"], splits.datasets["test"], "audio"
+        )
+        train_labels = labels_of(splits.datasets["train"])
+        metrics = classifier_report(
+            labels, probabilities, train_labels, config.class_names, evaluation.plots, top_k=2
+        )
+        metrics["data"] = splits.report
+        if splits.files:  # the same test files as float waveforms and as WAV bytes
+            metrics["export_check"] = export_agreement(
+                serving["serving_default"],
+                serving["audio_wav"],
+                splits.files["test"],
+                config.sample_rate,
+            )
+        if evaluation.model is not None:
+            path = evaluation.plots / "test_examples.png"
+            plot_test_examples(evaluation.model, splits.datasets["test"], config, path)
+        return metrics
+
+    def summary(self, metrics: dict) -> str:
+        return (
+            f"test accuracy {metrics['accuracy']:.4f}, top-2 {metrics['top2_accuracy']:.4f} "
+            f"(majority baseline {metrics['baseline_majority']['accuracy']:.4f})"
+        )
+
+    def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
+
+    def predict(
+        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+    ) -> None:
+        for item in args.inputs:  # one at a time, so a bad file is named
+            try:
+                outputs = serving["audio_wav"](wav_bytes=tf.constant([read_wav(item)]))
+            except tf.errors.InvalidArgumentError as error:
+                raise UserError(f"{item}: {wav_error(error)}") from None
+            print_classes(
+                [item],
+                outputs["label"].numpy(),
+                outputs["probabilities"].numpy(),
+                config.class_names,
+                top=args.top,
+            )
+
+
+def read_wav(item: str) -> bytes:
+    """The bytes of a `predict` input file, or a `UserError` naming it."""
+    path = Path(item)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UserError(f"{path}: cannot read ({error.strerror})") from None

@@ -1,0 +1,137 @@
+"""The weather app as a `shared.task.Task`: what the shared runner needs to know of it."""
+
+import argparse
+from pathlib import Path
+from typing import Callable
+from typing import Mapping
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from apps.weather.config import WeatherConfig
+from apps.weather.data import Statistics
+from apps.weather.data import WeatherData
+from apps.weather.data import load_data
+from apps.weather.data import make_dataset
+from apps.weather.data import read_window
+from apps.weather.export import make_endpoints
+from apps.weather.export import raw_forecast
+from apps.weather.model import build_trainee
+from apps.weather.model import compile_model
+from apps.weather.scoring import batched_forecaster
+from apps.weather.scoring import plot_report
+from apps.weather.scoring import score
+from apps.weather.scoring import test_windows
+from shared import io
+from shared.task import Datasets
+from shared.task import Evaluation
+from shared.task import Serving
+from shared.task import Task
+from shared.task import Trained
+from shared.training import fine_tune
+
+STATISTICS_FILE = "statistics.json"
+
+
+class WeatherTask(Task):
+    config_class = WeatherConfig
+    # Early stopping watches the validation MAE of the average forecast, the exported model.
+    selection_metric = "val_mae"
+    predict_inputs = ("CSV", "Recent observations")
+
+    def load_data(self, config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
+        return load_data(config)
+
+    def fit_preprocessing(self, config, data: WeatherData) -> Statistics:
+        return Statistics.fit(data.segments["train"])
+
+    def save_preprocessing(self, statistics: Statistics, folder: Path) -> None:
+        io.write_json(folder / STATISTICS_FILE, statistics.to_json())
+
+    def load_preprocessing(self, config, folder: Path) -> Statistics:
+        return Statistics.from_json(io.read_json(folder / STATISTICS_FILE))
+
+    def make_datasets(self, config, data: WeatherData, statistics: Statistics) -> Datasets:
+        train, val = (
+            make_dataset(data.segments[name], statistics, config, training=name == "train")
+            for name in ("train", "val")
+        )
+        windows = {
+            name: segment.num_windows(config.input_steps, config.horizon)
+            for name, segment in data.segments.items()
+        }
+        return Datasets(train, val, windows)
+
+    def build_model(self, config, statistics, *, steps_per_epoch: int) -> keras.Model:
+        return build_trainee(config, statistics)
+
+    def after_fit(self, trained: Trained) -> dict:
+        """Fine-tune the selected model on train+val (the most recent rows before the test)."""
+        config, data, statistics = trained.config, trained.data, trained.preprocessing
+        if not config.finetune_epochs:
+            return {}
+        forecast = batched_forecaster(raw_forecast(trained.model, statistics))
+        selected, _ = score(forecast, data, config)
+        recent = make_dataset(data.train_and_val(), statistics, config, training=True)
+        seconds = fine_tune(
+            trained.model,
+            recent,
+            config,
+            compile_model,
+            run=trained.run,
+            epochs=config.finetune_epochs,
+        )
+        return {
+            "train_seconds": round(trained.summary["train_seconds"] + seconds, 3),
+            "fine_tuning": {
+                "epochs": config.finetune_epochs,
+                "seconds": seconds,
+                "test_mae_before": selected["model"]["mae"],
+                "skill_before": selected["skill"],
+            },
+        }
+
+    def serving(self, model, config, data: WeatherData, statistics) -> Serving:
+        inputs, _ = test_windows(data, config)
+        sample = {name: values[:4] for name, values in inputs.items()}
+        return Serving(make_endpoints(model, statistics, config, sample), track=[model])
+
+    def evaluate(self, evaluation: Evaluation) -> dict:
+        serve = evaluation.serving["serving_default"]
+        forecast = batched_forecaster(
+            lambda window, timestamps: serve(window=window, timestamps=timestamps)[
+                "forecast"
+            ].numpy()
+        )
+        data = evaluation.data
+        metrics, arrays = score(forecast, data, evaluation.config)
+        plot_report(evaluation.plots, metrics, arrays, data)
+        windows = len(arrays["actual"])
+        return {**metrics, "data": data.report, "examples": {"test": windows}}
+
+    def summary(self, metrics: dict) -> str:
+        return (
+            f"test MAE {metrics['model']['mae']:.4f} vs persistence "
+            f"{metrics['persistence']['mae']:.4f} and seasonal naive "
+            f"{metrics['seasonal_naive']['mae']:.4f} (skill "
+            f"{metrics['skill']['mae_vs_seasonal_naive']:.3f} of seasonal naive)"
+        )
+
+    def predict(
+        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+    ) -> None:
+        step = pd.Timedelta(config.resample) if config.resample else None
+        for item in args.inputs:
+            path = Path(item)
+            window, timestamps, last = read_window(path, config)
+            step = step or pd.Timedelta(seconds=int(timestamps[0, -1] - timestamps[0, -2]))
+            outputs = serving["serving_default"](
+                window=tf.constant(window), timestamps=tf.constant(timestamps)
+            )
+            print(f"{path}: forecast after {last} ({', '.join(config.target_columns)})")
+            for h, row in enumerate(outputs["forecast"].numpy()[0], start=1):
+                cells = "  ".join(
+                    f"{name}={value:.3f}" for name, value in zip(config.target_columns, row)
+                )
+                print(f"  {last + h * step}  {cells}")

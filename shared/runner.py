@@ -1,0 +1,203 @@
+"""One runner for every app: `train`, `evaluate` and `predict` of any `shared.task.Task`.
+
+The run directory is an argument, never read from a global, so one process can run many
+trainings (a tuner's trials) side by side, each into its own directory.
+"""
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+from typing import Optional
+from typing import Sequence
+
+import tensorflow as tf
+
+from shared import io
+from shared.cli import ArgumentParser
+from shared.cli import parse_config
+from shared.config import load_config_file
+from shared.errors import UserError
+from shared.export import export_config_path
+from shared.export import export_saved_model
+from shared.plots import plot_history
+from shared.run_dir import RunDir
+from shared.task import Evaluation
+from shared.task import Task
+from shared.task import Trained
+from shared.training import finish_run
+from shared.training import fit
+from shared.training import prepare_run
+from shared.training import run_summary
+
+# What `evaluate` keeps of `metrics.json`: it describes the training, not the test data.
+RUN_KEYS = (
+    "epochs_trained",
+    "best_epoch",
+    "stop_reason",
+    "train_seconds",
+    "train_examples_per_second",
+    "export",
+)
+# Config fields that say where the data come from; `evaluate` may point them elsewhere.
+DATA_SOURCE_FIELDS = ("data_dir", "csv", "tfds_data_dir")
+
+
+# === train ===
+
+
+def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
+    """Train, export and evaluate `task` into `run_dir` (default: `config.output_dir`).
+
+    An interrupted run in `run_dir` resumes after its last complete epoch, with the
+    preprocessing it had fitted. Returns the metrics written to `metrics.json`.
+    """
+    data, config = task.load_data(config)  # checks the data before anything is written
+    run, resuming = prepare_run(config, Path(run_dir or config.output_dir))
+    preprocessing = _fitted_preprocessing(task, config, data, run, resuming)
+    datasets = task.make_datasets(config, data, preprocessing)
+    steps_per_epoch = math.ceil(datasets.examples["train"] / config.batch_size)
+    model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
+    result = fit(
+        model,
+        datasets.train,
+        datasets.val,
+        config,
+        run=run,
+        num_train_examples=datasets.examples["train"],
+        monitor=task.selection_metric,
+        mode=task.selection_mode,
+    )
+    plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
+    summary = run_summary(result, datasets.examples)
+    trained = Trained(model, config, data, preprocessing, run, result.history, summary)
+    summary.update(task.after_fit(trained))
+
+    serving = task.serving(model, config, data, preprocessing)
+    export_dir, loaded = export_saved_model(
+        run.export, serving.endpoints, track=serving.track, config_json=config.to_json()
+    )
+    evaluation = Evaluation(config, data, loaded.signatures, run.plots, model, preprocessing)
+    metrics = task.evaluate(evaluation)
+    examples = {**summary["examples"], **metrics.get("examples", {})}
+    metrics = {**metrics, **summary, "examples": examples, "export": str(export_dir)}
+    io.write_json(run.metrics, metrics)
+    finish_run(run)
+    return metrics
+
+
+def _fitted_preprocessing(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
+    """The preprocessing of an interrupted run, reloaded; else fitted now and saved."""
+    if resuming and run.preprocessing.is_dir():
+        print(f"Reusing the preprocessing fitted by the interrupted run ({run.preprocessing})")
+        return task.load_preprocessing(config, run.preprocessing)
+    preprocessing = task.fit_preprocessing(config, data)
+    with io.atomic_path(run.preprocessing) as tmp:
+        tmp.mkdir()
+        task.save_preprocessing(preprocessing, tmp)
+    return preprocessing
+
+
+def train_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
+    """`python -m apps.<app>.train`: flags from the config class, then `train`."""
+    config = parse_config(
+        task.config_class, argv, description, prog=f"python -m apps.{task.name}.train"
+    )
+    metrics = train(task, config)
+    print(f"{task.summary(metrics)}; run directory {config.output_dir}")
+    return 0
+
+
+# === evaluate ===
+
+
+def evaluate(task: Task, run_dir: Path, **data_source: Optional[str]) -> dict:
+    """Evaluate the newest export of a finished run on its test split and rewrite `metrics.json`.
+
+    `data_source` (`data_dir`, `csv`, `tfds_data_dir`) points the run's config at other data;
+    given any, the others are cleared. Metrics of earlier data are dropped, except those that
+    describe training (`RUN_KEYS` and the task's `training_keys`).
+    """
+    run = RunDir(Path(run_dir))
+    export_dir, config = load_export(task, run, "evaluate")
+    if any(value is not None for value in data_source.values()):
+        fields = {f.name for f in dataclasses.fields(config)}
+        source = {name: data_source.get(name) for name in DATA_SOURCE_FIELDS if name in fields}
+        config = dataclasses.replace(config, **source)
+    data, resolved = task.load_data(config)
+    if getattr(resolved, "class_names", ()) != getattr(config, "class_names", ()):
+        raise UserError(
+            f"the data's classes {list(resolved.class_names)} differ from the run's "
+            f"{list(config.class_names)}"
+        )
+    loaded = tf.saved_model.load(str(export_dir))
+    metrics = task.evaluate(Evaluation(resolved, data, loaded.signatures, run.plots))
+    previous = io.read_json(run.metrics) if run.metrics.exists() else {}
+    kept = {k: previous[k] for k in (*RUN_KEYS, *task.training_keys) if k in previous}
+    examples = previous.get("examples", {})
+    examples = {k: v for k, v in examples.items() if k != "test"}
+    metrics = {**metrics, **kept, "evaluated_export": str(export_dir)}
+    metrics["examples"] = {**examples, **metrics.get("examples", {})}
+    io.write_json(run.metrics, metrics)
+    return metrics
+
+
+def evaluate_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
+    """`python -m apps.<app>.evaluate --run_dir RUN [--data_dir DIR ...]`."""
+    parser = ArgumentParser(prog=f"python -m apps.{task.name}.evaluate", description=description)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    fields = {f.name: f for f in dataclasses.fields(task.config_class)}
+    for name in DATA_SOURCE_FIELDS:
+        if name in fields:
+            help_text = fields[name].metadata["help"]
+            parser.add_argument(f"--{name}", help=f"Evaluate on other data. {help_text}")
+    args = vars(parser.parse_args(argv))
+    run_dir = Path(args.pop("run_dir"))
+    metrics = evaluate(task, run_dir, **args)
+    print(f"{task.summary(metrics)} -> {RunDir(run_dir).metrics}")
+    return 0
+
+
+# === predict ===
+
+
+def predict_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
+    """`python -m apps.<app>.predict --run_dir RUN INPUT...` with the newest export."""
+    parser = ArgumentParser(prog=f"python -m apps.{task.name}.predict", description=description)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    metavar, help_text = task.predict_inputs
+    parser.add_argument("inputs", nargs="+", metavar=metavar, help=help_text)
+    task.add_predict_arguments(parser)
+    args = parser.parse_args(argv)
+    export_dir, config = load_export(task, RunDir(Path(args.run_dir)), "predict")
+    task.predict(tf.saved_model.load(str(export_dir)).signatures, config, args)
+    return 0
+
+
+# === finished runs ===
+
+
+def load_export(task: Task, run: RunDir, command: str) -> tuple[Path, Any]:
+    """The newest export version of a finished run of `task`, and that version's config.
+
+    The config comes from the version itself (`assets.extra/config.json`), so a version
+    rolled back to never meets a newer run's classes or columns; versions written before
+    versions carried it fall back to the run's `config.json`.
+    """
+    if not run.config.exists():
+        raise UserError(f"{run.root}: no config.json; is this a run directory?")
+    app = io.read_json(run.config).get("app")
+    if app and app != task.name:
+        raise UserError(
+            f"{run.root} is a {app} run; use python -m apps.{app}.{command} --run_dir {run.root}"
+        )
+    try:
+        export_dir = run.latest_export()
+    except FileNotFoundError as error:
+        raise UserError(f"{error}; train the run to the end first") from None
+    path = export_config_path(export_dir)
+    try:
+        values = load_config_file(task.config_class, str(path if path.exists() else run.config))
+        return export_dir, task.config_class(**values)
+    except (ValueError, TypeError) as error:
+        raise UserError(f"{run.root} is not a {task.name} run ({error})") from None
