@@ -1,0 +1,223 @@
+"""The template's own test: a toy Task runs through the generic runner end to end.
+
+The toy classifies 2-D points by the sign of `x + y`. Its preprocessing (the training
+features' mean and standard deviation) is fitted once and lives in the run directory.
+"""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from shared import io
+from shared.cli import command
+from shared.config import BaseConfig
+from shared.config import default
+from shared.config import option
+from shared.evaluation import classifier_report
+from shared.evaluation import print_classes
+from shared.evaluation import served_probabilities
+from shared.export import Endpoint
+from shared.export import export_config_path
+from shared.runner import evaluate_command
+from shared.runner import predict_command
+from shared.runner import train_command
+from shared.task import Datasets
+from shared.task import Serving
+from shared.task import Task
+from shared.training import make_optimizer
+from tests.resume_test import check_interrupted_run_resumes
+from tests.run_dir_test import check_finished_run_directory
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyConfig(BaseConfig):
+    APP = "toy"
+
+    output_dir: str = option("runs/toy", "Run directory")
+    class_names: tuple[str, ...] = option(("negative", "positive"), "Class names")
+    scale: float = option(1.0, "Scale of the generated points", min=0.0, min_exclusive=True)
+    epochs: int = default(BaseConfig, "epochs", 5)
+    batch_size: int = default(BaseConfig, "batch_size", 16)
+    learning_rate: float = default(BaseConfig, "learning_rate", 0.1)
+
+
+def toy_points(count: int, seed: int, scale: float) -> tf.data.Dataset:
+    points = np.random.default_rng(seed).normal(3.0, scale, size=(count, 2)).astype("float32")
+    labels = (points.sum(axis=1) > 6.0).astype("int64")
+    return tf.data.Dataset.from_tensor_slices((points, labels))
+
+
+class ToyTask(Task):
+    config_class = ToyConfig
+    selection_metric = "val_accuracy"
+    selection_mode = "max"
+    training_keys = ("feature_mean",)
+    fitted = 0  # how often fit_preprocessing ran
+
+    def load_data(self, config):
+        splits = {"train": 256, "val": 64, "test": 64}
+        data = {
+            name: toy_points(n, i + config.seed, config.scale)
+            for i, (name, n) in enumerate(splits.items())
+        }
+        return data, config
+
+    def fit_preprocessing(self, config, data):
+        ToyTask.fitted += 1
+        points = np.stack([x for x, _ in data["train"].as_numpy_iterator()])
+        return {"mean": points.mean(0).tolist(), "std": points.std(0).tolist()}
+
+    def save_preprocessing(self, preprocessing, folder: Path):
+        io.write_json(folder / "statistics.json", preprocessing)
+
+    def load_preprocessing(self, config, folder: Path):
+        return io.read_json(folder / "statistics.json")
+
+    def make_datasets(self, config, data, preprocessing):
+        train = data["train"].shuffle(256, seed=config.seed).batch(config.batch_size)
+        counts = {name: int(d.cardinality()) for name, d in data.items()}
+        return Datasets(train, data["val"].batch(64), counts)
+
+    def build_model(self, config, preprocessing, *, steps_per_epoch):
+        model = keras.Sequential(
+            [
+                keras.Input((2,), name="features"),
+                keras.layers.Normalization(
+                    mean=preprocessing["mean"], variance=np.square(preprocessing["std"])
+                ),
+                keras.layers.Dense(2, activation="softmax"),
+            ]
+        )
+        model.compile(
+            optimizer=make_optimizer(config),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+    def after_fit(self, trained):
+        return {"feature_mean": trained.preprocessing["mean"]}
+
+    def serving(self, model, config, data, preprocessing):
+        names = tf.constant(list(config.class_names))
+
+        def serve(features):
+            probabilities = model(features, training=False)
+            return {
+                "label": tf.gather(names, tf.argmax(probabilities, -1)),
+                "probabilities": probabilities,
+            }
+
+        spec = [tf.TensorSpec([None, 2], tf.float32, name="features")]
+        sample = {"features": np.array([[3.0, 3.5], [2.0, 1.0]], np.float32)}
+        return Serving({"serving_default": Endpoint(serve, spec, sample)}, track=[model])
+
+    def evaluate(self, evaluation):
+        data, config = evaluation.data, evaluation.config
+        serve = evaluation.serving["serving_default"]
+        labels, probabilities = served_probabilities(serve, data["test"], "features")
+        train_labels = np.array([y for _, y in data["train"].as_numpy_iterator()])
+        return classifier_report(
+            labels, probabilities, train_labels, config.class_names, evaluation.plots
+        )
+
+    def summary(self, metrics):
+        return f"test accuracy {metrics['accuracy']:.3f}"
+
+    def predict(self, serving, config, args):
+        points = [[float(v) for v in item.split(",")] for item in args.inputs]
+        outputs = serving["serving_default"](features=tf.constant(points, tf.float32))
+        labels, probabilities = outputs["label"].numpy(), outputs["probabilities"].numpy()
+        print_classes(args.inputs, labels, probabilities, config.class_names)
+
+
+@command
+def train(argv=None):
+    return train_command(ToyTask(), argv, "Train the toy")
+
+
+@command
+def evaluate(argv=None):
+    return evaluate_command(ToyTask(), argv, "Evaluate the toy")
+
+
+@command
+def predict(argv=None):
+    return predict_command(ToyTask(), argv, "Predict with the toy")
+
+
+def read_metrics(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_train_evaluate_predict_through_the_runner(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert train(["--output_dir", str(run_dir)]) == 0
+    metrics = read_metrics(run_dir)
+    assert metrics["accuracy"] > 0.9 > metrics["baseline_majority"]["accuracy"]  # it learned
+    assert metrics["examples"] == {"train": 256, "val": 64, "test": 64}
+    assert metrics["epochs_trained"] == 5 and metrics["export"].endswith("export/1")
+    assert len(metrics["feature_mean"]) == 2  # the task's training metric
+    check_finished_run_directory(run_dir, {"confusion_matrix.png"})
+    assert json.loads((run_dir / "config.json").read_text())["app"] == "toy"
+    assert json.loads(export_config_path(run_dir / "export" / "1").read_text())["app"] == "toy"
+    assert "test accuracy" in capsys.readouterr().out
+
+    # evaluate recomputes the test metrics, keeps what describes training, drops the rest.
+    io.write_json(run_dir / "metrics.json", {**metrics, "stale": 1, "accuracy": -1.0})
+    assert evaluate(["--run_dir", str(run_dir)]) == 0
+    again = read_metrics(run_dir)
+    assert "stale" not in again and again["accuracy"] == pytest.approx(metrics["accuracy"])
+    for key in ("train_seconds", "best_epoch", "feature_mean", "examples"):
+        assert again[key] == metrics[key], key
+
+    assert predict(["--run_dir", str(run_dir), "5,5", "0,0"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines[-2:]] == ["positive", "negative"]
+
+
+def test_interrupted_run_resumes_with_its_preprocessing(tmp_path, monkeypatch, capsys):
+    run_dir = tmp_path / "run"
+    fitted = ToyTask.fitted
+    check_interrupted_run_resumes(
+        train, ["--output_dir", str(run_dir)], run_dir, monkeypatch, capsys
+    )
+    assert ToyTask.fitted == fitted + 1  # fitted once, reloaded on resume
+
+
+def test_each_version_keeps_its_own_config(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert train(["--output_dir", str(run_dir), "--epochs", "1"]) == 0
+    assert train(["--output_dir", str(run_dir), "--epochs", "1", "--class_names", "no,yes"]) == 0
+    assert sorted(p.name for p in (run_dir / "export").iterdir()) == ["1", "2"]
+    capsys.readouterr()
+    assert predict(["--run_dir", str(run_dir), "5,5"]) == 0
+    assert capsys.readouterr().out.startswith("yes\t")
+    # Roll back to version 1: its own classes, not the newer run's.
+    (run_dir / "export" / "2").rename(tmp_path / "version-2")
+    assert predict(["--run_dir", str(run_dir), "5,5"]) == 0
+    assert capsys.readouterr().out.startswith("positive\t")
+
+
+def test_another_apps_run_is_named_in_one_line(tmp_path, capsys):
+    run_dir = tmp_path / "weather-run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"app": "weather", "horizon": 24}))
+    assert predict(["--run_dir", str(run_dir), "1,1"]) == 1
+    assert evaluate(["--run_dir", str(run_dir)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"error: {run_dir} is a weather run; use python -m apps.weather.{command} "
+        f"--run_dir {run_dir}"
+        for command in ("predict", "evaluate")
+    ]
+    # An older run directory without the app's name is caught by its fields.
+    (run_dir / "config.json").write_text(json.dumps({"horizon": 24}))
+    (run_dir / "export" / "1").mkdir(parents=True)
+    assert predict(["--run_dir", str(run_dir), "1,1"]) == 1
+    assert "is not a toy run (--config: unknown field(s)" in capsys.readouterr().err
