@@ -91,3 +91,28 @@ def test_split_validation_is_a_seeded_partition():
 def test_count_with_and_without_known_cardinality():
     assert count(tf.data.Dataset.range(7)) == 7
     assert count(tf.data.Dataset.range(10).filter(lambda x: x % 2 == 0)) == 5
+
+
+def test_tfds_download_failures_and_unknown_names_are_one_line_errors(monkeypatch):
+    import requests
+    import tensorflow_datasets as tfds
+
+    from shared.data import load_tfds_dataset
+    from shared.errors import UserError
+
+    def offline(name, **kwargs):
+        raise requests.exceptions.ConnectionError("Max retries exceeded with url: /aclImdb.tar.gz")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(UserError, match="cannot download TFDS data set 'imdb_reviews'.*aclImdb"):
+        load_tfds_dataset("imdb_reviews")
+
+    def bug(name, **kwargs):
+        raise KeyError("a bug, not the network")
+
+    monkeypatch.setattr(tfds, "load", bug)
+    with pytest.raises(KeyError):  # keeps its traceback: never blamed on the network
+        load_tfds_dataset("imdb_reviews")
+    monkeypatch.undo()
+    with pytest.raises(UserError, match="TFDS has no data set 'imdb_reviewz'"):
+        load_tfds_dataset("imdb_reviewz")

@@ -19,6 +19,22 @@ NEGATIVE = [
     "Boring, terrible, awful.",
 ]
 
+# Unseen reviews made of the training reviews' sentiment words: a model that learned says so.
+POSITIVE_TEST = [
+    "Wonderful story, loved the cast.",
+    "Great fun and great acting.",
+    "A wonderful minute; loved it!",
+    "Great film, wonderful.",
+    "Loved this story, great cast.",
+]
+NEGATIVE_TEST = [
+    "Boring story, hated the cast.",
+    "Awful mess and terrible acting.",
+    "A boring minute; awful!",
+    "Terrible film, boring.",
+    "Hated this story, awful cast.",
+]
+
 # Flags that make a run take seconds: tiny vocabulary, model and batches.
 TINY_FLAGS = [
     "--vocab_size",
@@ -38,8 +54,13 @@ TINY_FLAGS = [
 ]
 
 
-def write_reviews(root: Path, split: str, copies: int) -> None:
-    for label, texts in (("pos", POSITIVE), ("neg", NEGATIVE)):
+def write_reviews(root: Path, split: str, copies: int, unseen: bool = False) -> None:
+    """`copies` of the training reviews, or (`unseen`) of the test reviews, per label."""
+    texts_by_label = {
+        "pos": POSITIVE_TEST if unseen else POSITIVE,
+        "neg": NEGATIVE_TEST if unseen else NEGATIVE,
+    }
+    for label, texts in texts_by_label.items():
         folder = root / split / label
         folder.mkdir(parents=True, exist_ok=True)
         for copy in range(copies):

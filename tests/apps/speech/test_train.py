@@ -5,7 +5,6 @@ import textwrap
 
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
 
 from apps.speech import evaluate
 from apps.speech import predict
@@ -15,8 +14,8 @@ from tests.apps.speech.conftest import TINY_FLAGS
 from tests.apps.speech.conftest import keyword
 from tests.apps.speech.conftest import write_clips
 from tests.clean_client import run_clean_client
-from tests.resume_test import check_interrupted_run_resumes
 from tests.run_dir_test import check_finished_run_directory
+from tests.run_dir_test import copy_of
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
 # Reads 16-bit WAV files with the standard library and sends each both as float samples
@@ -102,10 +101,9 @@ def test_export_serves_waveforms_and_wav_bytes_alike_in_a_clean_process(trained_
     )
 
 
-def test_evaluate_rewrites_metrics_through_the_export(trained_run):
-    run_dir, _ = trained_run
+def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):
+    run_dir = copy_of(trained_run[0], tmp_path)  # the shared run stays as trained
     before = json.loads((run_dir / "metrics.json").read_text())
-    (run_dir / "metrics.json").unlink()
     assert evaluate.main(["--run_dir", str(run_dir)]) == 0
     after = json.loads((run_dir / "metrics.json").read_text())
     assert after["accuracy"] == pytest.approx(before["accuracy"])
@@ -124,21 +122,6 @@ def test_predict_names_each_file_and_rejects_a_corrupt_one(trained_run, capsys):
     assert predict.main(["--run_dir", str(run_dir), str(corrupt)]) == 1
     err = capsys.readouterr().err.strip()
     assert err == f"error: {corrupt}: not a RIFF/WAVE file"
-
-
-def test_interrupted_run_resumes(clip_folder, tmp_path, monkeypatch, capsys):
-    run_dir = tmp_path / "run"
-    argv = ["--data_dir", str(clip_folder), "--output_dir", str(run_dir), *TINY_FLAGS]
-    check_interrupted_run_resumes(train.main, argv, run_dir, monkeypatch, capsys)
-
-
-def test_trains_on_mock_tfds(tmp_path):
-    with tfds.testing.mock_data(num_examples=8):
-        code = train.main(["--output_dir", str(tmp_path / "run"), *TINY_FLAGS, "--epochs", "1"])
-    assert code == 0
-    config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["data_dir"] is None and len(config["class_names"]) == 12
-    assert (tmp_path / "run" / "export" / "1" / "saved_model.pb").is_file()
 
 
 @pytest.mark.parametrize("damage", ["missing", "all_corrupt"])

@@ -14,6 +14,7 @@ from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
+from tests.run_dir_test import copy_of
 
 # About 260 training steps (8 epochs of 32 batches) on a daily sine with a trend.
 SMALL_FLAGS = [
@@ -35,6 +36,12 @@ SMALL_FLAGS = [
     "8",
     "--learning_rate",
     "0.01",
+    # Two members and one fine-tuning epoch keep both paths and halve the time; the
+    # ensemble itself is tested in test_model.py.
+    "--members",
+    "2",
+    "--finetune_epochs",
+    "1",
 ]
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
@@ -94,6 +101,7 @@ def test_run_directory_follows_the_contract(trained_run):
     assert metrics["data"]["duplicate_timestamps"] == 1 and metrics["data"]["missing_steps"] == 1
     assert metrics["data"]["sentinel_values"] == {"pressure": 1}
     assert metrics["train_seconds"] > 0 and metrics["train_examples_per_second"] > 0
+    assert metrics["fine_tuning"]["epochs"] == 1 and metrics["fine_tuning"]["seconds"] > 0
     check_finished_run_directory(run_dir, {"horizon_mae.png", "sample_forecasts.png"})
 
 
@@ -109,13 +117,15 @@ def test_export_round_trip_in_a_clean_process(trained_run, tmp_path):
     assert answer["project_modules"] == []
 
 
-def test_evaluate_reproduces_the_metrics_through_the_export(trained_run):
-    run_dir, _ = trained_run
+def test_evaluate_reproduces_the_metrics_through_the_export(trained_run, tmp_path):
+    run_dir = copy_of(trained_run[0], tmp_path)  # the shared run stays as trained
     before = json.loads((run_dir / "metrics.json").read_text())
     assert evaluate.main(["--run_dir", str(run_dir)]) == 0
     after = json.loads((run_dir / "metrics.json").read_text())
     assert after["model"]["mae"] == pytest.approx(before["model"]["mae"], rel=1e-4)
     assert after["seasonal_naive"] == before["seasonal_naive"]
+    # The fine-tuning report scored the test split at training time: not kept stale.
+    assert "fine_tuning" not in after and after["train_seconds"] == before["train_seconds"]
 
 
 def test_predict_forecasts_after_the_end_of_a_csv(trained_run, tmp_path, capsys):

@@ -1,0 +1,37 @@
+"""The speech Task's own parts: feature statistics saved and restored, data-decided config."""
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from apps.speech.config import SpeechConfig
+from apps.speech.task import SpeechTask
+from shared.cli import parse_config
+from tests.apps.speech.conftest import TINY_FLAGS
+
+
+def tiny_config(**overrides) -> SpeechConfig:
+    config = parse_config(SpeechConfig, TINY_FLAGS)
+    return SpeechConfig(**{**config.__dict__, **overrides})
+
+
+def test_feature_statistics_round_trip_and_normalize_the_training_features(clip_folder, tmp_path):
+    task = SpeechTask()
+    splits, config = task.load_data(tiny_config(data_dir=str(clip_folder)))
+    assert config.class_names == ("chirp", "high", "low") and config.max_frequency == 4000
+    statistics = task.fit_preprocessing(config, splits)
+    assert statistics.mean.shape == statistics.variance.shape == (12,)  # 12 MFCCs
+    assert np.all(statistics.variance > 0)
+    task.save_preprocessing(statistics, tmp_path)
+    restored = task.load_preprocessing(config, tmp_path)
+    np.testing.assert_allclose(restored.mean, statistics.mean, rtol=1e-6)
+    np.testing.assert_allclose(restored.variance, statistics.variance, rtol=1e-6)
+    model = task.build_model(config, restored, steps_per_epoch=1)
+    norm = model.get_layer("feature_norm")
+    np.testing.assert_allclose(np.ravel(norm.mean), statistics.mean, rtol=1e-6)
+
+
+def test_tfds_source_fills_in_the_class_names(tmp_path):
+    with tfds.testing.mock_data(num_examples=6):
+        _, config = SpeechTask().load_data(tiny_config(output_dir=str(tmp_path)))
+    assert config.data_dir is None and len(config.class_names) == 12
+    assert config.max_frequency == 4000  # half the model's rate: TFDS gives no lower one
