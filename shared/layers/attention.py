@@ -12,7 +12,7 @@ attention); each step then only projects its query.
 import keras
 from keras import ops
 
-_MASKED_SCORE = -1e9
+from shared.layers.masking import masked_score
 
 
 class _MemoryAttention(keras.layers.Layer):
@@ -29,8 +29,11 @@ class _MemoryAttention(keras.layers.Layer):
         keys = self.prepare(memory) if keys is None else keys
         scores = self.score(query, keys)  # [batch, steps]
         if memory_mask is not None:
-            scores = ops.where(memory_mask, scores, ops.full_like(scores, _MASKED_SCORE))
+            fill = ops.full_like(scores, masked_score(scores.dtype))
+            scores = ops.where(memory_mask, scores, fill)
         weights = ops.softmax(scores, axis=-1)
+        if memory_mask is not None:  # a fully masked row attends to nothing (zero weights)
+            weights = weights * ops.cast(memory_mask, weights.dtype)
         context = ops.einsum("bs,bsd->bd", weights, memory)
         return context, weights
 

@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from shared.layers.masking import masked_score
+
 
 @keras.saving.register_keras_serializable(package="shared")
 class AttentionPooling(keras.layers.Layer):
@@ -42,7 +44,7 @@ class AttentionPooling(keras.layers.Layer):
     def call(self, inputs, mask=None):
         scores = ops.squeeze(self.score(self.hidden(inputs)), axis=-1)  # [batch, time]
         if mask is not None:
-            scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+            scores = ops.where(mask, scores, ops.full_like(scores, masked_score(scores.dtype)))
         weights = ops.softmax(scores, axis=-1)
         if mask is not None:
             weights = weights * ops.cast(mask, weights.dtype)

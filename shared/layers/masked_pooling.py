@@ -1,6 +1,8 @@
 import keras
 from keras import ops
 
+from shared.layers.masking import masked_score
+
 _MODES = ("mean", "max")
 
 
@@ -45,8 +47,9 @@ class MaskedPooling(keras.layers.Layer):
         if mode == "mean":
             weights = ops.cast(present, inputs.dtype)
             return ops.sum(inputs * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1.0)
-        masked = ops.where(present, inputs, ops.full_like(inputs, -1e9))
-        return ops.where(ops.any(present, axis=1), ops.max(masked, axis=1), 0.0)
+        masked = ops.where(present, inputs, ops.full_like(inputs, masked_score(inputs.dtype)))
+        maximum = ops.max(masked, axis=1)
+        return ops.where(ops.any(present, axis=1), maximum, ops.zeros_like(maximum))
 
     def compute_mask(self, inputs, mask=None):
         return None
