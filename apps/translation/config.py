@@ -81,3 +81,11 @@ class TranslationConfig(TFDSConfig, RecurrentConfig):
     cell: str = default(RecurrentConfig, "cell", "gru", "Encoder recurrent cell")
     units: int = default(RecurrentConfig, "units", 256, "Encoder units per layer and direction")
     dropout: float = default(RecurrentConfig, "dropout", 0.2, "Dropout on encoder-layer inputs")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.cosine_decay and self.warmup_epochs >= self.epochs:
+            raise ValueError(
+                f"--warmup_epochs {self.warmup_epochs:g} must be below --epochs {self.epochs} "
+                f"(the cosine decay follows the warm-up); lower it or pass --no-cosine_decay"
+            )

@@ -198,6 +198,8 @@ def make_dataset(
             max_length=config.max_length + 1,
             bucketing=config.bucketing,
             shuffle_seed=config.seed if training else None,
+            # Only training pairs are length-filtered: other batches pad to their longest.
+            padded_shapes=None if training else ({"source": [None], "target_in": [None]}, [None]),
         )
     )
     return with_options(batches.prefetch(AUTOTUNE))

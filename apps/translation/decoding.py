@@ -67,7 +67,9 @@ class Translator(tf.Module):
 
     def output_limits(self, source: tf.Tensor) -> tf.Tensor:
         """Most output tokens per sentence, `[END]` included (see the class arguments)."""
-        source_length = tf.reduce_sum(tf.cast(source > END_ID, tf.float32), axis=1)
+        # Every real piece counts, [UNK] included; padding and the [END] token do not.
+        pieces = tf.logical_and(source != PAD_ID, source != END_ID)
+        source_length = tf.reduce_sum(tf.cast(pieces, tf.float32), axis=1)
         limits = tf.math.ceil(self.max_output_ratio * source_length) + self.extra_output_tokens
         return tf.maximum(tf.cast(limits, tf.int32), 1)
 

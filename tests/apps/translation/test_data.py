@@ -103,3 +103,23 @@ def test_tfds_path_names_a_missing_language():
     with tfds.testing.mock_data(num_examples=4):
         with pytest.raises(UserError, match="no feature \\['fr'\\]"):
             load_splits(config)
+
+
+def test_without_bucketing_long_evaluation_pairs_are_batched_in_full(tmp_path):
+    config = TranslationConfig(
+        data_dir=str(write_corpus(tmp_path, train=60, test=8)),
+        vocab_size=40,
+        max_length=3,
+        batch_size=4,
+        bucketing=False,
+    )
+    splits = load_splits(config)
+    source_tokenizer, target_tokenizer = learn_tokenizers(splits.datasets["train"], config)
+    tokenized = tokenize_pairs(splits.datasets["test"], source_tokenizer, target_tokenizer)
+    assert length_report(tokenized, config.max_length)["dropped_longer_than_max_length"] > 0
+    batches = list(make_dataset(tokenized, config, training=False).as_numpy_iterator())
+    assert sum(len(label) for _, label in batches) == 8  # every pair, none cut
+    longest = max(label.shape[1] for _, label in batches)
+    assert longest > config.max_length + 1
+    training = list(make_dataset(tokenized, config, training=True).as_numpy_iterator())
+    assert all(label.shape[1] == config.max_length + 1 for _, label in training)

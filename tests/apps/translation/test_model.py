@@ -140,3 +140,10 @@ def test_models_saved_before_the_decoder_moved_to_shared_still_load():
     saved["registered_name"] = "translation>AttentionDecoder"  # as in older .keras files
     restored = keras.saving.deserialize_keras_object(saved)
     assert isinstance(restored, AttentionDecoder) and restored.get_config() == decoder.get_config()
+
+
+def test_unknown_pieces_count_toward_the_output_limit():
+    translator = tiny_translator(max_output_ratio=1.5)
+    # Pieces 5, [UNK], [UNK], then [END] and padding: three real pieces.
+    source = tf.constant([[5, 1, 1, END_ID, 0], [6, END_ID, 0, 0, 0]], tf.int32)
+    assert translator.output_limits(source).numpy().tolist() == [15, 12]  # ceil(1.5 n) + 10

@@ -141,3 +141,10 @@ def test_bad_data_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "train.tsv, line 2" in err
     assert not run_dir.exists()
+
+
+def test_warm_up_as_long_as_training_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--epochs", "2", "--warmup_epochs", "2"])
+    assert exit_info.value.code == 2
+    assert "--warmup_epochs 2 must be below --epochs 2" in capsys.readouterr().err
