@@ -32,18 +32,10 @@ def build_model(
     normalize the features; without them, call `adapt_normalization` before fitting.
     """
     audio = keras.Input(shape=(config.clip_samples,), name="audio")
-    x = LogMelSpectrogram(
-        config.sample_rate,
-        config.frame_length,
-        config.frame_step,
-        config.mel_bins,
-        max_frequency=config.max_frequency,
-        dynamic_range_db=config.dynamic_range_db,
-        pre_emphasis=config.pre_emphasis,
-        name="log_mel",
-    )(audio)
-    if config.cepstral_coefficients:
-        x = CepstralCoefficients(config.cepstral_coefficients, name="cepstra")(x)
+    spectral, utterance_norm = feature_layers(config)
+    x = audio
+    for layer in spectral:
+        x = layer(x)
     bands = config.cepstral_coefficients or config.mel_bins
     # Each random layer gets its own seed: equal seeds would draw equal numbers, so the tempo
     # stretch, the band warp and the first SpecAugment mask would move together.
@@ -55,14 +47,7 @@ def build_model(
         x = RandomStretch(
             2, config.frequency_warp, "start", seed=config.seed + 2, name="frequency_warp"
         )(x)
-    silence = config.ignore_silence and not (
-        config.cepstral_coefficients or config.dynamic_range_db
-    )
-    x = UtteranceNormalization(
-        config.utterance_normalization,
-        silence_level=SILENCE_LOG if silence else None,
-        name="utterance_norm",
-    )(x)
+    x = utterance_norm(x)
     x = keras.layers.Normalization(
         axis=-1, mean=feature_mean, variance=feature_variance, name="feature_norm"
     )(x)
@@ -93,6 +78,37 @@ def build_model(
     return keras.Model({"audio": audio}, probabilities, name="speech")
 
 
+def feature_layers(config: SpeechConfig) -> tuple[list[keras.layers.Layer], keras.layers.Layer]:
+    """The weightless feature layers: `(log-mel [and MFCC] layers, per-clip normalization)`.
+
+    Training augments the features between the two; the feature statistics are computed
+    without augmentation.
+    """
+    spectral = [
+        LogMelSpectrogram(
+            config.sample_rate,
+            config.frame_length,
+            config.frame_step,
+            config.mel_bins,
+            max_frequency=config.max_frequency,
+            dynamic_range_db=config.dynamic_range_db,
+            pre_emphasis=config.pre_emphasis,
+            name="log_mel",
+        )
+    ]
+    if config.cepstral_coefficients:
+        spectral.append(CepstralCoefficients(config.cepstral_coefficients, name="cepstra"))
+    silence = config.ignore_silence and not (
+        config.cepstral_coefficients or config.dynamic_range_db
+    )
+    utterance_norm = UtteranceNormalization(
+        config.utterance_normalization,
+        silence_level=SILENCE_LOG if silence else None,
+        name="utterance_norm",
+    )
+    return spectral, utterance_norm
+
+
 def adapt_normalization(model: keras.Model, clips) -> None:
     """Fit the per-band normalization to features of training clips (a dataset of batches)."""
     names = [layer.name for layer in model.layers]
@@ -102,10 +118,15 @@ def adapt_normalization(model: keras.Model, clips) -> None:
 
 
 def feature_statistics(config: SpeechConfig, clips) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance of each feature band over training clips (a dataset of batches)."""
-    model = build_model(config, num_classes=1)
-    adapt_normalization(model, clips)
-    norm = model.get_layer("feature_norm")
+    """Mean and variance of each feature band over training clips (a dataset of batches).
+
+    Only the weightless feature layers are built, so no random weight initialization is
+    drawn here: the model built afterwards starts from the same weights for a given seed.
+    """
+    spectral, utterance_norm = feature_layers(config)
+    features = keras.Sequential([*spectral, utterance_norm])
+    norm = keras.layers.Normalization(axis=-1)
+    norm.adapt(clips.map(features))
     return norm.adapt_mean.numpy(), norm.adapt_variance.numpy()
 
 

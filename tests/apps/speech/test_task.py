@@ -1,5 +1,6 @@
 """The speech Task's own parts: feature statistics saved and restored, data-decided config."""
 
+import keras
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -35,3 +36,16 @@ def test_tfds_source_fills_in_the_class_names(tmp_path):
         _, config = SpeechTask().load_data(tiny_config(output_dir=str(tmp_path)))
     assert config.data_dir is None and len(config.class_names) == 12
     assert config.max_frequency == 4000  # half the model's rate: TFDS gives no lower one
+
+
+def test_fitting_the_statistics_draws_no_random_weights(clip_folder):
+    """The model's initial weights depend on the seed only, not on the preprocessing step."""
+    task = SpeechTask()
+    splits, config = task.load_data(tiny_config(data_dir=str(clip_folder)))
+    statistics = task.fit_preprocessing(config, splits)
+    keras.utils.set_random_seed(7)
+    direct = task.build_model(config, statistics, steps_per_epoch=1).get_weights()
+    keras.utils.set_random_seed(7)
+    task.fit_preprocessing(config, splits)
+    after = task.build_model(config, statistics, steps_per_epoch=1).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(direct, after))
