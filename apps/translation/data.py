@@ -44,7 +44,8 @@ def load_splits(config: TranslationConfig) -> Splits:
         datasets["train"], datasets["val"] = split_validation(
             datasets["train"], config.validation_split, config.seed
         )
-    datasets = {split: datasets[split].cache() for split in ("train", "val", "test")}
+    # Not cached here: the training pipeline caches the token ids, one copy in memory.
+    datasets = {split: datasets[split] for split in ("train", "val", "test")}
     counts = {split: count(data) for split, data in datasets.items()}
     for split, n in counts.items():
         if n == 0:
