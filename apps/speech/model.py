@@ -29,7 +29,7 @@ def build_model(
     The "attention RNN" of de Andrade et al. (2018): convolutions over time and frequency, a
     bidirectional recurrent block over time, and a learned attention that pools the frames into
     one vector. `feature_mean` and `feature_variance` (per band, from `feature_statistics`)
-    normalize the features; without them, call `adapt_normalization` before fitting.
+    normalize the features (without them the normalization layer must be adapted).
     """
     audio = keras.Input(shape=(config.clip_samples,), name="audio")
     spectral, utterance_norm = feature_layers(config)
@@ -107,14 +107,6 @@ def feature_layers(config: SpeechConfig) -> tuple[list[keras.layers.Layer], kera
         name="utterance_norm",
     )
     return spectral, utterance_norm
-
-
-def adapt_normalization(model: keras.Model, clips) -> None:
-    """Fit the per-band normalization to features of training clips (a dataset of batches)."""
-    names = [layer.name for layer in model.layers]
-    front = [n for n in ("log_mel", "cepstra", "utterance_norm") if n in names]
-    features = keras.Sequential([model.get_layer(name) for name in front])
-    model.get_layer("feature_norm").adapt(clips.map(features))
 
 
 def feature_statistics(config: SpeechConfig, clips) -> tuple[np.ndarray, np.ndarray]:

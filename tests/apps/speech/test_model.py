@@ -9,10 +9,10 @@ from apps.speech.features import LogMelSpectrogram
 from apps.speech.features import RandomStretch
 from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
-from apps.speech.model import adapt_normalization
 from apps.speech.model import build_model
 from apps.speech.model import compile_model
 from apps.speech.model import explain_model
+from apps.speech.model import feature_statistics
 from tests.layer_test import run_layer_test
 
 TINY = dict(
@@ -100,9 +100,11 @@ def test_spec_augment_masks_only_in_training(tmp_path):
 @pytest.mark.parametrize("cepstral_coefficients", [0, 12])
 def test_model_trains_reloads_and_explains(tmp_path, cepstral_coefficients):
     config = SpeechConfig(**TINY, cepstral_coefficients=cepstral_coefficients)
-    model = build_model(config, num_classes=3)
     clips = tf.data.Dataset.from_tensor_slices(waves(8)).batch(4)
-    adapt_normalization(model, clips)
+    feature_mean, feature_variance = feature_statistics(config, clips)
+    model = build_model(
+        config, num_classes=3, feature_mean=feature_mean, feature_variance=feature_variance
+    )
     mean = model.get_layer("feature_norm").mean
     assert np.any(np.asarray(mean) != 0)
     compile_model(model, config)
