@@ -40,6 +40,17 @@ def split_validation(
     return train.map(drop_index), validation.map(drop_index)
 
 
+def hold_out(files: list, fraction: float, seed: int) -> tuple[list, list]:
+    """A seeded random `fraction` of `files` for validation: (train files, validation files)."""
+    order = np.random.default_rng(seed).permutation(len(files))
+    cut = int(round(len(files) * fraction))
+    held = set(order[:cut].tolist())
+    return (
+        [f for i, f in enumerate(files) if i not in held],
+        [f for i, f in enumerate(files) if i in held],
+    )
+
+
 def batch_sequences(
     batch_size: int,
     *,

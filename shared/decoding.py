@@ -21,6 +21,27 @@ NEG = -1e9  # log-probability of what may not be chosen (finite: no inf - inf = 
 StepFn = Callable[[tf.Tensor, Any, Any], tuple[tf.Tensor, Any, tf.Tensor]]
 
 
+def decoder_step(embedding: Any, decoder: Any, logits: Any) -> StepFn:
+    """The step function of a model made of `embedding -> AttentionDecoder -> logits` layers.
+
+    Its `context` is `(memory, keys, memory_mask)`, as `context_of` gives it.
+    """
+
+    def step(tokens, states, context):
+        memory, keys, mask = context
+        output, states, weights = decoder.step(embedding(tokens), states, memory, keys, mask)
+        return tf.nn.log_softmax(logits(output)), states, weights
+
+    return step
+
+
+def context_of(decoder: Any, memory: tf.Tensor, memory_mask: Any = None) -> tuple:
+    """What `decoder_step` attends over: the memory, its attention keys and its mask."""
+    if memory_mask is None:
+        memory_mask = tf.ones(tf.shape(memory)[:2], tf.bool)
+    return memory, decoder.prepare(memory), memory_mask
+
+
 def _allowed(log_probs: tf.Tensor, pad_id: int, start_id: int) -> tf.Tensor:
     forbidden = tf.one_hot([pad_id, start_id], tf.shape(log_probs)[-1], on_value=NEG)
     return log_probs + tf.reduce_sum(forbidden, 0)

@@ -18,6 +18,7 @@ from apps.speech.wav import decode_wav
 from apps.speech.wav import wav_error
 from shared.data import AUTOTUNE
 from shared.data import count
+from shared.data import hold_out
 from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import with_options
@@ -65,17 +66,6 @@ def load_splits(config: SpeechConfig) -> Splits:
                 f"the {split} split is empty; add examples or change --validation_split"
             )
     return splits
-
-
-def hold_out(files: list, fraction: float, seed: int) -> tuple[list, list]:
-    """A seeded random `fraction` of `files` for validation: (train files, validation files)."""
-    order = np.random.default_rng(seed).permutation(len(files))
-    cut = int(round(len(files) * fraction))
-    held = set(order[:cut].tolist())
-    return (
-        [f for i, f in enumerate(files) if i not in held],
-        [f for i, f in enumerate(files) if i in held],
-    )
 
 
 # === Folders of WAV files ===

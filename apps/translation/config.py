@@ -9,6 +9,7 @@ from shared.config import default
 from shared.config import option
 
 ATTENTIONS = ("bahdanau", "luong")
+DECODER_CELLS = ("gru", "lstm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,12 +79,16 @@ class TranslationConfig(TFDSConfig, RecurrentConfig):
         "epochs (high rates at the start saturate the attention)",
         min=0.0,
     )
-    cell: str = default(RecurrentConfig, "cell", "gru", "Encoder recurrent cell")
+    cell: str = default(
+        RecurrentConfig, "cell", "gru", "Encoder and decoder recurrent cell (gru or lstm)"
+    )
     units: int = default(RecurrentConfig, "units", 256, "Encoder units per layer and direction")
     dropout: float = default(RecurrentConfig, "dropout", 0.2, "Dropout on encoder-layer inputs")
 
     def __post_init__(self):
         super().__post_init__()
+        if self.cell not in DECODER_CELLS:
+            raise ValueError(f"--cell {self.cell}: the attention decoder takes gru or lstm")
         if self.cosine_decay and self.warmup_epochs >= self.epochs:
             raise ValueError(
                 f"--warmup_epochs {self.warmup_epochs:g} must be below --epochs {self.epochs} "

@@ -14,6 +14,8 @@ from apps.translation.tokenizer import PAD_ID
 from apps.translation.tokenizer import START_ID
 from apps.translation.tokenizer import SubwordTokenizer
 from shared.decoding import beam_search
+from shared.decoding import context_of
+from shared.decoding import decoder_step
 from shared.decoding import greedy_search
 
 EXTRA_OUTPUT_TOKENS = 10
@@ -48,22 +50,16 @@ class Translator(tf.Module):
             model.get_layer("source").output,
             [model.get_layer("encoder").output, model.get_layer("bridge").output],
         )
-        self.embedding = model.get_layer("target_embedding")
         self.decoder = model.get_layer("decoder")
-        self.logits = model.get_layer("logits")
+        self._step = decoder_step(
+            model.get_layer("target_embedding"), self.decoder, model.get_layer("logits")
+        )
 
     def _encode(self, source):
         """The decoder's initial states and the context it attends over."""
         memory, state = self.encoder(source, training=False)
-        context = (memory, self.decoder.prepare(memory), tf.not_equal(source, 0))
+        context = context_of(self.decoder, memory, tf.not_equal(source, 0))
         return self.decoder.initial_states(state), context
-
-    def _step(self, tokens, states, context):
-        memory, keys, mask = context
-        output, states, weights = self.decoder.step(
-            self.embedding(tokens), states, memory, keys, mask
-        )
-        return tf.nn.log_softmax(self.logits(output)), states, weights
 
     def output_limits(self, source: tf.Tensor) -> tf.Tensor:
         """Most output tokens per sentence, `[END]` included (see the class arguments)."""

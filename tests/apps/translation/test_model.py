@@ -9,11 +9,11 @@ import tensorflow as tf
 
 from apps.translation.config import TranslationConfig
 from apps.translation.decoding import Translator
-from apps.translation.model import MaskedSequenceLoss
 from apps.translation.model import build_model
 from apps.translation.tokenizer import END_ID
 from apps.translation.tokenizer import START_ID
 from apps.translation.tokenizer import SubwordTokenizer
+from shared.losses import MaskedSequenceLoss
 
 SOURCE = np.array([[5, 6, 7, END_ID], [6, END_ID, 0, 0]], dtype="int32")
 
