@@ -1,0 +1,101 @@
+"""Captioning encoded images with a trained model: decode, encode, search, detokenize.
+
+`Captioner.caption` is what the export serves: everything from image bytes to text runs in
+TensorFlow ops. The searches (`shared.decoding`) call the model's own `AttentionDecoder.step`,
+the computation training ran under teacher forcing.
+"""
+
+from typing import Optional
+
+import keras
+import tensorflow as tf
+
+from apps.captioning.captions import TOKEN_IDS
+from apps.captioning.captions import Vocabulary
+from apps.captioning.config import CaptioningConfig
+from apps.captioning.images import load_pixels_batch
+from shared.decoding import beam_search
+from shared.decoding import context_of
+from shared.decoding import decoder_step
+from shared.decoding import greedy_search
+
+
+class Captioner(tf.Module):
+    """Decoding with a model from `apps.captioning.model.build_model`.
+
+    Args:
+        model: the trained model.
+        vocabulary: its words.
+        config: the run's configuration (input size, caption length).
+        backbone: the frozen CNN whose features the model was trained on (`None` when the
+            model holds its own small CNN).
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        vocabulary: Vocabulary,
+        config: CaptioningConfig,
+        backbone: Optional[keras.Model] = None,
+    ):
+        super().__init__()
+        self.model = model
+        self.backbone = backbone
+        self.vocabulary = vocabulary
+        self.size = config.input_size
+        self.max_length = config.max_caption_length
+        starts = [model.get_layer("init_h").output]
+        if config.cell == "lstm":
+            starts.append(model.get_layer("init_c").output)
+        self.encoder = keras.Model(
+            model.get_layer("image").output, [model.get_layer("memory").output, *starts]
+        )
+        self.decoder = model.get_layer("decoder")
+        self._step = decoder_step(
+            model.get_layer("word_embedding"), self.decoder, model.get_layer("logits")
+        )
+
+    def search(self, pixels: tf.Tensor, beam_width: int, length_penalty: float = 0.0) -> dict:
+        """`tokens [batch, time]` and `attention [batch, time, regions]` for uint8 pixels."""
+        inputs = pixels if self.backbone is None else self.backbone(tf.cast(pixels, tf.float32))
+        memory, *starts = self.encoder(inputs, training=False)
+        states = self.decoder.initial_states(starts if len(starts) > 1 else starts[0])
+        context = context_of(self.decoder, memory)
+        limits = tf.fill([tf.shape(pixels)[0]], self.max_length + 1)
+        if beam_width == 1:
+            return greedy_search(self._step, states, context, limits, **TOKEN_IDS)
+        return beam_search(
+            self._step,
+            states,
+            context,
+            limits,
+            beam_width=beam_width,
+            length_penalty=length_penalty,
+            attention_steps=tf.shape(memory)[1],
+            **TOKEN_IDS,
+        )
+
+    def caption(
+        self, image_bytes: tf.Tensor, beam_width: int = 3, length_penalty: float = 0.0
+    ) -> dict[str, tf.Tensor]:
+        """string `[batch]` of JPEG/PNG bytes -> `caption`, `words`, `attention`, `decoded`.
+
+        An element that is not a decodable image gets the caption `""` and `decoded` False;
+        the rest of the batch is captioned as usual.
+        """
+        index, pixels = load_pixels_batch(image_bytes, self.size)
+        result = self.search(pixels, beam_width, length_penalty)
+        tokens, attention = result["tokens"], result["attention"]
+        batch = tf.shape(image_bytes)[0]
+        rows = index[:, tf.newaxis]
+        time, regions = tf.shape(tokens)[1], tf.shape(attention)[2]
+
+        def scatter(values, empty):
+            return tf.tensor_scatter_nd_update(empty, rows, values)
+
+        return {
+            "caption": scatter(self.vocabulary.detokenize(tokens), tf.fill([batch], "")),
+            "words": scatter(self.vocabulary.words_of(tokens), tf.fill([batch, time], "")),
+            "attention": scatter(attention, tf.zeros([batch, time, regions])),
+            "decoded": scatter(tf.ones_like(index, tf.bool), tf.zeros([batch], tf.bool)),
+        }

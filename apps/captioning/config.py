@@ -1,0 +1,111 @@
+"""Configuration of the captioning app: one flag per field."""
+
+import dataclasses
+from pathlib import Path
+
+from shared.config import BaseConfig
+from shared.config import TFDSConfig
+from shared.config import default
+from shared.config import option
+
+# keras.applications backbones: constructor name, default input size, preprocessing.
+BACKBONES = ("efficientnetb0", "mobilenetv3small", "inceptionv3")
+ATTENTIONS = ("bahdanau", "luong")
+DECODER_CELLS = ("lstm", "gru")
+SMALL_CNN_SIZE = 128  # default input side of the small CNN trained with --backbone_weights none
+
+
+def default_cache_dir() -> str:
+    return str(Path.home() / ".cache" / "rnn-suite" / "captioning")
+
+
+@dataclasses.dataclass(frozen=True)
+class CaptioningConfig(TFDSConfig):
+    """Show, Attend and Tell: CNN feature grid, attention LSTM decoder, beam search."""
+
+    APP = "captioning"
+
+    output_dir: str = option("runs/captioning", "Run directory")
+    tfds_name: str = option(
+        "coco_captions",
+        "TFDS captioning data set used without --data_dir (COCO 2014, Karpathy splits)",
+    )
+    max_train_images: int = option(0, "Use at most this many training images (0: all)", min=0)
+    # Images.
+    backbone: str = option("efficientnetb0", "keras.applications image backbone", choices=BACKBONES)
+    backbone_weights: str = option(
+        "imagenet",
+        "imagenet (downloaded on first use; the backbone is frozen and its features cached), "
+        "none (a small CNN is trained end to end instead), or the path of a weights file",
+    )
+    image_size: int = option(
+        0,
+        f"Square input side in pixels (0: the backbone's own; {SMALL_CNN_SIZE} for the small "
+        "CNN of --backbone_weights none)",
+        min=0,
+    )
+    cache_dir: str = option(
+        default_cache_dir(),
+        "Where image features (and decoded pixels) are cached, keyed by image content, "
+        "backbone, weights and size",
+    )
+    # Captions.
+    min_word_count: int = option(
+        5, "Words seen fewer times in the training captions become [UNK]", min=1
+    )
+    max_caption_length: int = option(
+        20, "Training captions with more words are left out; generated captions stop here", min=1
+    )
+    # Model.
+    embedding_dim: int = option(256, "Word embedding size", min=1)
+    units: int = option(512, "Decoder units and size of the projected image features", min=1)
+    cell: str = option("lstm", "Decoder recurrent cell", choices=DECODER_CELLS)
+    attention: str = option(
+        "bahdanau", "Attention: additive (bahdanau) or multiplicative (luong)", choices=ATTENTIONS
+    )
+    attention_units: int = option(256, "Hidden size of additive attention scores", min=1)
+    input_feeding: bool = option(
+        False, "Feed the previous attentional vector into the next decoder step"
+    )
+    dropout: float = option(
+        0.3, "Dropout on image features, word embeddings and decoder outputs", min=0.0, max=0.95
+    )
+    l2: float = option(0.0, "L2 penalty on the decoder's and the output layer's kernels", min=0.0)
+    attention_penalty: float = option(
+        1.0,
+        "Weight of the doubly stochastic attention penalty: every image position should "
+        "receive about as much attention over a caption as any other (0: off)",
+        min=0.0,
+    )
+    label_smoothing: float = option(0.0, "Label smoothing of the training loss", min=0.0, max=0.5)
+    # Decoding.
+    beam_width: int = option(3, "Beam search width (1: greedy)", min=1)
+    length_penalty: float = option(
+        0.0, "GNMT length penalty exponent: higher prefers longer captions (0: none)", min=0.0
+    )
+    eval_batch_size: int = option(32, "Images per batch when captioning", min=1)
+    # Training loop.
+    batch_size: int = default(BaseConfig, "batch_size", 64, "Captions per batch")
+    epochs: int = default(BaseConfig, "epochs", 20)
+    learning_rate: float = default(BaseConfig, "learning_rate", 1e-3)
+    validation_split: float = default(
+        TFDSConfig,
+        "validation_split",
+        0.1,
+        "Fraction of train/ images (with all their captions) used for validation when the "
+        "data has no val/ split",
+    )
+
+    @property
+    def pretrained(self) -> bool:
+        """Whether a frozen pretrained backbone feeds the decoder (else the small CNN)."""
+        return self.backbone_weights != "none"
+
+    @property
+    def input_size(self) -> int:
+        """The square side images are resized to."""
+        if self.image_size:
+            return self.image_size
+        if not self.pretrained:
+            return SMALL_CNN_SIZE
+        return 299 if self.backbone == "inceptionv3" else 224

@@ -1,0 +1,170 @@
+"""The captioning app as a `shared.task.Task`: what the shared runner needs to know of it."""
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Callable
+from typing import Mapping
+
+import keras
+import tensorflow as tf
+
+from apps.captioning.captioner import Captioner
+from apps.captioning.captions import Vocabulary
+from apps.captioning.captions import standardize
+from apps.captioning.config import CaptioningConfig
+from apps.captioning.data import CaptionData
+from apps.captioning.data import load_splits
+from apps.captioning.export import make_endpoints
+from apps.captioning.features import FeatureCache
+from apps.captioning.features import caption_pairs
+from apps.captioning.features import make_dataset
+from apps.captioning.model import build_model
+from apps.captioning.model import compile_model
+from apps.captioning.scoring import score_test_split
+from shared import io
+from shared.errors import UserError
+from shared.task import Datasets
+from shared.task import Evaluation
+from shared.task import Serving
+from shared.task import Task
+from shared.task import Trained
+
+PREDICT_BATCH = 16
+
+
+@dataclasses.dataclass
+class Captions:
+    """What is fitted on the training split: the vocabulary, and the image cache to read."""
+
+    vocabulary: Vocabulary
+    cache: FeatureCache
+
+
+class CaptioningTask(Task):
+    config_class = CaptioningConfig
+    training_keys = ("data", "features", "train_captions_per_second")
+    predict_inputs = ("IMAGE", "JPEG or PNG image file(s)")
+
+    def load_data(self, config: CaptioningConfig) -> tuple[CaptionData, CaptioningConfig]:
+        if config.backbone_weights not in ("imagenet", "none"):
+            if not Path(config.backbone_weights).is_file():
+                raise UserError(f"--backbone_weights {config.backbone_weights}: no such file")
+        if not config.pretrained:
+            print(
+                "--backbone_weights none: a small CNN is trained end to end on "
+                f"{config.input_size}x{config.input_size} images (frozen random "
+                f"{config.backbone} features would carry no information)"
+            )
+        return load_splits(config), config
+
+    def fit_preprocessing(self, config, data: CaptionData) -> Captions:
+        captions = (standardize(c) for r in data.splits["train"].records for c in r.captions)
+        vocabulary = Vocabulary.learn(captions, config.min_word_count)
+        return Captions(vocabulary, FeatureCache(config))
+
+    def save_preprocessing(self, captions: Captions, folder: Path) -> None:
+        io.write_json(folder / "vocabulary.json", captions.vocabulary.words)
+
+    def load_preprocessing(self, config, folder: Path) -> Captions:
+        words = io.read_json(folder / "vocabulary.json")
+        return Captions(Vocabulary(words), FeatureCache(config))
+
+    def make_datasets(self, config, data: CaptionData, captions: Captions) -> Datasets:
+        datasets, examples = {}, {}
+        for split in ("train", "val"):
+            images = captions.cache.prepare(data.splits[split], split)
+            files, ids, too_long = caption_pairs(
+                images, captions.vocabulary, config.max_caption_length
+            )
+            if not files:
+                raise UserError(f"the {split} split has no usable caption (see the warnings)")
+            data.report[split].update(
+                unreadable_images=len(images.unreadable),
+                captions_too_long=too_long,
+                cached_images_reused=images.reused,
+                images_encoded=images.computed,
+            )
+            datasets[split] = make_dataset(
+                captions.cache, files, ids, config, training=split == "train"
+            )
+            examples[split] = len(files)
+            examples[f"{split}_images"] = len(images.records)
+        return Datasets(datasets["train"], datasets["val"], examples)
+
+    def build_model(self, config, captions: Captions, *, steps_per_epoch: int) -> keras.Model:
+        model = build_model(
+            config, vocab_size=captions.vocabulary.size, image_shape=captions.cache.shape
+        )
+        return compile_model(model, config)
+
+    def after_fit(self, trained: Trained) -> dict:
+        seconds = sum(r["fit_seconds"] for r in trained.history)
+        captions = trained.summary["examples"]["train"] * len(trained.history)
+        return {
+            "train_captions_per_second": round(captions / seconds, 1),
+            "data": trained.data.report,
+            "features": {
+                "cache": str(trained.preprocessing.cache.folder),
+                "input": "backbone regions" if trained.config.pretrained else "pixels",
+                "shape": list(trained.preprocessing.cache.shape),
+                "vocabulary_size": trained.preprocessing.vocabulary.size,
+            },
+        }
+
+    def serving(self, model, config, data, captions: Captions) -> Serving:
+        captioner = self.captioner(model, config, captions)
+        return Serving(make_endpoints(captioner, config), track=[model, captioner])
+
+    def captioner(self, model, config, captions: Captions) -> Captioner:
+        backbone = captions.cache.backbone if config.pretrained else None
+        return Captioner(model, captions.vocabulary, config, backbone)
+
+    def evaluate(self, evaluation: Evaluation) -> dict:
+        signature = evaluation.serving["caption_with_attention"]
+        greedy = None
+        if evaluation.model is not None:  # the export serves beam search only
+            captioner = self.captioner(
+                evaluation.model, evaluation.config, evaluation.preprocessing
+            )
+            greedy = tf.function(
+                lambda images: captioner.caption(images, 1),
+                input_signature=[tf.TensorSpec([None], tf.string)],
+            )
+        return score_test_split(
+            lambda images: signature(image_bytes=images),
+            greedy,
+            evaluation.data,
+            evaluation.config,
+            evaluation.plots,
+        )
+
+    def summary(self, metrics: dict) -> str:
+        beam, base = metrics["beam"], metrics["baseline_most_frequent_caption"]
+        greedy = ""
+        if "greedy" in metrics:
+            greedy = (
+                f" ({metrics['greedy']['bleu_4']:.2f}, {metrics['greedy']['cider']:.3f} greedy)"
+            )
+        return (
+            f"test BLEU-4 {beam['bleu_4']:.2f}, CIDEr {beam['cider']:.3f} with beam search "
+            f"(width {metrics['decoding']['beam_width']}){greedy}; most frequent training "
+            f"caption {base['bleu_4']:.2f}, {base['cider']:.3f}"
+        )
+
+    def predict(
+        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+    ) -> None:
+        paths = [Path(item) for item in args.inputs]
+        for path in paths:
+            if not path.is_file():
+                raise UserError(f"{path}: no such image file")
+        for start in range(0, len(paths), PREDICT_BATCH):
+            batch = paths[start : start + PREDICT_BATCH]
+            images = tf.constant([p.read_bytes() for p in batch])
+            outputs = serving["caption_with_attention"](image_bytes=images)
+            for path, caption, decoded in zip(
+                batch, outputs["caption"].numpy(), outputs["decoded"].numpy()
+            ):
+                text = caption.decode("utf-8") if decoded else "(not a decodable JPEG or PNG)"
+                print(f"{path}\t{text}")
