@@ -10,6 +10,7 @@ APPS = {
     "weather": "WeatherConfig",
     "speech": "SpeechConfig",
     "translation": "TranslationConfig",
+    "captioning": "CaptioningConfig",
 }
 
 
