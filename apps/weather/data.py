@@ -30,9 +30,25 @@ class Segment:
     targets: np.ndarray  # float32 [rows, targets]
     timestamps: np.ndarray  # int64 [rows]
     offset: int  # index of the first row in the whole table
+    observed: np.ndarray  # bool [rows]: every target of the row was in the file
+
+    def window_starts(self, input_steps: int, horizon: int) -> np.ndarray:
+        """First rows of the windows whose targets were all observed (none carried forward):
+        a forecast is never trained on or scored against a value that was not measured."""
+        count = max(0, len(self.timestamps) - input_steps - horizon + 1)
+        if count == 0:
+            return np.zeros(0, np.int64)
+        missing = np.concatenate([[0], np.cumsum(~self.observed)])
+        first, last = np.arange(count) + input_steps, np.arange(count) + input_steps + horizon
+        return np.flatnonzero(missing[last] == missing[first]).astype(np.int64)
 
     def num_windows(self, input_steps: int, horizon: int) -> int:
-        return max(0, len(self.timestamps) - input_steps - horizon + 1)
+        return len(self.window_starts(input_steps, horizon))
+
+    def unscored_windows(self, input_steps: int, horizon: int) -> int:
+        """Windows left out because a target value in their horizon was missing."""
+        count = max(0, len(self.timestamps) - input_steps - horizon + 1)
+        return count - self.num_windows(input_steps, horizon)
 
 
 @dataclasses.dataclass
@@ -52,6 +68,7 @@ class WeatherData:
             np.concatenate([train.targets, val.targets]),
             np.concatenate([train.timestamps, val.timestamps]),
             train.offset,
+            np.concatenate([train.observed, val.observed]),
         )
 
 
@@ -135,6 +152,7 @@ def split_table(table: Table, config: WeatherConfig) -> WeatherData:
     features = frame[list(config.input_columns)].to_numpy(np.float32)
     targets = frame[list(config.target_columns)].to_numpy(np.float32)
     timestamps = table.unix_seconds()
+    observed = table.observed[list(config.target_columns)].to_numpy().all(axis=1)
     ends = np.cumsum([int(round(f * len(frame))) for f in config.split_fractions])
     ends[-1] = len(frame)
     starts = np.concatenate([[0], ends[:-1]])
@@ -148,7 +166,11 @@ def split_table(table: Table, config: WeatherConfig) -> WeatherData:
                 f"or shorter windows"
             )
         segments[name] = Segment(
-            features[start:end], targets[start:end], timestamps[start:end], int(start)
+            features[start:end],
+            targets[start:end],
+            timestamps[start:end],
+            int(start),
+            observed[start:end],
         )
     return WeatherData(
         segments=segments,
@@ -159,6 +181,10 @@ def split_table(table: Table, config: WeatherConfig) -> WeatherData:
         report={
             **table.report,
             "split_rows": {n: int(e - s) for n, s, e in zip(SPLITS, starts, ends)},
+            "windows_with_missing_targets": {
+                name: segment.unscored_windows(config.input_steps, config.horizon)
+                for name, segment in segments.items()
+            },
         },
     )
 
@@ -201,7 +227,8 @@ def make_dataset(
     """Batches of `({"window", "timestamps"}, normalized targets [horizon, targets])`.
 
     Window `i` holds rows `i .. i+input_steps-1`; its targets are the rows `1..horizon` steps
-    after the window's last row. Windows stay inside the segment, so none straddles two splits.
+    after the window's last row. Windows stay inside the segment, so none straddles two splits,
+    and windows with a missing target value are left out (`Segment.window_starts`).
     """
     steps, horizon = config.input_steps, config.horizon
     features = tf.constant(segment.features)
@@ -215,9 +242,10 @@ def make_dataset(
         inputs = {"window": tf.gather(features, rows), "timestamps": tf.gather(timestamps, rows)}
         return inputs, tf.gather(targets, starts[:, None] + target_offsets)
 
-    dataset = tf.data.Dataset.range(segment.num_windows(steps, horizon))
+    starts = segment.window_starts(steps, horizon)
+    dataset = tf.data.Dataset.from_tensor_slices(starts)
     if training:
-        dataset = dataset.shuffle(segment.num_windows(steps, horizon), seed=config.seed)
+        dataset = dataset.shuffle(len(starts), seed=config.seed)
     dataset = dataset.batch(config.batch_size).map(gather, num_parallel_calls=AUTOTUNE)
     return with_options(dataset.prefetch(AUTOTUNE))
 

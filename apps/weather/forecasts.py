@@ -6,9 +6,9 @@ from typing import Sequence
 import numpy as np
 
 
-def last_input_rows(offset: int, num_windows: int, input_steps: int) -> np.ndarray:
-    """Whole-table row index of each window's last input row."""
-    return offset + np.arange(num_windows) + input_steps - 1
+def last_input_rows(offset: int, starts: np.ndarray, input_steps: int) -> np.ndarray:
+    """Whole-table row index of the last input row of the windows starting at `starts`."""
+    return offset + np.asarray(starts) + input_steps - 1
 
 
 def truth(targets: np.ndarray, last_rows: np.ndarray, horizon: int) -> np.ndarray:

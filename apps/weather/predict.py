@@ -3,7 +3,7 @@
     python -m apps.weather.predict --run_dir runs/weather recent.csv
 
 The CSV has the training data's columns; it is cleaned the same way (resampling, sentinel
-values, interpolation, one-hot encoding) and its last `input_steps` rows form the window.
+values, gaps carried forward, one-hot encoding) and its last `input_steps` rows form the window.
 """
 
 from typing import Optional

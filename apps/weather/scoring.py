@@ -17,12 +17,13 @@ ForecastFn = Callable[[dict], np.ndarray]
 
 
 def test_windows(data: WeatherData, config: WeatherConfig) -> tuple[dict, np.ndarray]:
-    """Raw inputs of every test window, and each window's last row in the whole table."""
+    """Raw inputs of every scored test window (all its targets observed), and each window's
+    last row in the whole table."""
     segment = data.segments["test"]
-    count = segment.num_windows(config.input_steps, config.horizon)
-    rows = np.arange(count)[:, None] + np.arange(config.input_steps)
+    starts = segment.window_starts(config.input_steps, config.horizon)
+    rows = starts[:, None] + np.arange(config.input_steps)
     inputs = {"window": segment.features[rows], "timestamps": segment.timestamps[rows]}
-    return inputs, forecasts.last_input_rows(segment.offset, count, config.input_steps)
+    return inputs, forecasts.last_input_rows(segment.offset, starts, config.input_steps)
 
 
 def score(forecast_fn: ForecastFn, data: WeatherData, config: WeatherConfig) -> tuple[dict, dict]:

@@ -3,8 +3,11 @@
 Real files are messy, so every fix is explicit and counted in a report that ends up in
 `metrics.json`: sentinel values (Jena's -9999 wind speeds) and empty cells become missing,
 categorical columns are one-hot encoded as `<column>=<value>`, duplicated timestamps are
-averaged, missing timestamps are re-inserted on the regular grid, and missing values are
-interpolated in time. What cannot be fixed (no usable time column, timestamps going
+averaged, missing timestamps are re-inserted on the regular grid, and a missing value is
+carried forward from the last observation before it: never filled from a later row, which
+serving would not have. Rows before every column has been observed once are dropped.
+`Table.observed` remembers which values were real, so that windows whose targets were
+missing are left out of training and scoring. What cannot be fixed (no usable time column, timestamps going
 backwards, a target with no values) is a `UserError` naming the column.
 """
 
@@ -24,11 +27,16 @@ NA_STRINGS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "-"]
 
 @dataclasses.dataclass
 class Table:
-    """Rows on a regular `step` grid (a `DatetimeIndex`), float columns, no missing value."""
+    """Rows on a regular `step` grid (a `DatetimeIndex`), float columns, no missing value.
+
+    `observed` has the frame's shape: True where the value was in the file, False where it
+    was carried forward.
+    """
 
     frame: pd.DataFrame
     step: pd.Timedelta
     report: dict
+    observed: Optional[pd.DataFrame] = None
 
     def unix_seconds(self) -> np.ndarray:
         return unix_seconds(self.frame.index)
@@ -164,7 +172,13 @@ def clean_table(
     missing_steps = int(values.isna().all(axis=1).sum())
     missing = values.isna().sum()
     empty = [c for c in values.columns if missing[c] == len(values)]
-    values = values.drop(columns=empty).interpolate(method="linear", limit_direction="both")
+    values = values.drop(columns=empty)
+    # Carry the last observation forward; rows before a column's first one have no past.
+    first_complete = int(values.notna().cummax().all(axis=1).to_numpy().argmax())
+    leading = values.iloc[:first_complete].isna().sum()
+    values = values.iloc[first_complete:]
+    observed = values.notna()
+    values = values.ffill()
     report = {
         "rows_read": int(len(frame)),
         "rows": int(len(values)),
@@ -172,11 +186,13 @@ def clean_table(
         "duplicate_timestamps": duplicates,
         "missing_steps": missing_steps,
         "sentinel_values": {c: int(n) for c, n in sentinels.sum().items() if n},
-        "interpolated_values": {c: int(n) for c, n in missing.items() if n and c not in empty},
+        "carried_forward_values": {c: int(n) for c, n in (~observed).sum().items() if n},
+        "leading_rows_dropped": first_complete,
+        "leading_missing_values": {c: int(n) for c, n in leading.items() if n},
         "empty_columns": empty,
         "categorical_columns": categories,
     }
-    return Table(values, step, report), column
+    return Table(values, step, report, observed), column
 
 
 def select_columns(

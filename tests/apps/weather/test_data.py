@@ -11,6 +11,7 @@ from apps.weather.config import WeatherConfig
 from apps.weather.data import Statistics
 from apps.weather.data import load_data
 from apps.weather.data import make_dataset
+from apps.weather.scoring import test_windows as scoring_windows
 from shared.errors import UserError
 from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
@@ -61,6 +62,28 @@ def test_targets_are_the_horizon_rows_after_the_last_input(tmp_path, split):
         assert raw_targets.max() <= segment.offset + len(segment.timestamps) - 1 + 1e-3
         seen += len(window)
     assert seen == len(segment.timestamps) - 5 - 3 + 1
+
+
+def test_windows_whose_targets_were_missing_are_neither_trained_nor_scored(tmp_path):
+    path = counter_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame.loc[20, "count"] = np.nan  # a target gap in the training rows
+    frame.loc[190, "count"] = np.nan  # and one in the test rows (180-199)
+    frame.loc[40, "noise"] = np.nan  # an input gap only: its windows stay
+    data, config = load_data(config_for(write_csv(frame, path)))
+    train, test = data.segments["train"], data.segments["test"]
+    # With horizon 3, three windows have row 20 among their targets, three have row 190.
+    assert data.report["windows_with_missing_targets"] == {"train": 3, "val": 0, "test": 3}
+    assert data.targets[20, 0] == 19.0  # the gap holds the last value before it
+    statistics = Statistics.fit(train)
+    trained = []  # row number of each training window's last input row
+    for inputs, _ in make_dataset(train, statistics, config, training=True):
+        seconds = inputs["timestamps"].numpy()[:, -1] - train.timestamps[0]
+        trained += (seconds // 3600).tolist()
+    every = set(range(4, len(train.timestamps) - 3))  # last input rows of all windows
+    assert sorted(trained) == sorted(every - {17, 18, 19})
+    _, last_rows = scoring_windows(data, config)
+    assert set(last_rows) == set(range(184, 197)) - {187, 188, 189}
 
 
 def test_splits_are_chronological_and_statistics_come_from_train(tmp_path):

@@ -23,8 +23,9 @@ def test_messy_rows_are_fixed_and_counted(weather_dir):
     assert report["missing_steps"] == 1
     assert report["sentinel_values"] == {"pressure": 1}
     # pressure: one NA, one sentinel, one missing hour; humidity: one NA, one missing hour.
-    assert report["interpolated_values"]["pressure"] == 3
-    assert report["interpolated_values"]["humidity"] == 2
+    assert report["carried_forward_values"]["pressure"] == 3
+    assert report["carried_forward_values"]["humidity"] == 2
+    assert report["leading_rows_dropped"] == 0
     assert report["categorical_columns"] == {"wind": ["N", "S"]}
     assert report["rows"] == 1500 and report["step"] == "1h"
     frame = table.frame
@@ -34,12 +35,23 @@ def test_messy_rows_are_fixed_and_counted(weather_dir):
     assert frame["pressure"].min() > 1000  # the sentinel did not leak into the data
 
 
-def test_interpolation_is_linear_in_time(tmp_path):
+def test_gaps_are_filled_from_the_past_only(tmp_path):
+    """A gap takes the last value before it, never a later row (serving has no future)."""
     frame = signal_frame(hours=48)
-    frame.loc[10, "temp"] = np.nan
+    frame.loc[10:12, "temp"] = np.nan
+    frame.loc[0:2, "humidity"] = np.nan  # no past: these leading rows are dropped
     table, _ = clean(write_csv(frame, tmp_path / "a.csv"))
-    expected = (frame.loc[9, "temp"] + frame.loc[11, "temp"]) / 2
-    assert table.frame["temp"].iloc[10] == pytest.approx(expected)
+    assert table.report["leading_rows_dropped"] == 3
+    assert table.report["leading_missing_values"] == {"humidity": 3}
+    temp = table.frame["temp"]
+    assert len(temp) == 45 and temp.iloc[0] == pytest.approx(frame.loc[3, "temp"])
+    assert temp.iloc[7:10].tolist() == pytest.approx([frame.loc[9, "temp"]] * 3)
+    assert not table.observed["temp"].iloc[7:10].any() and table.observed["temp"].iloc[10]
+    # Changing the rows after a gap changes nothing inside it.
+    later = frame.copy()
+    later.loc[13:, "temp"] += 100.0
+    shifted, _ = clean(write_csv(later, tmp_path / "b.csv"))
+    assert shifted.frame["temp"].iloc[:10].tolist() == pytest.approx(temp.iloc[:10].tolist())
 
 
 def test_resampling_averages_into_the_coarser_grid(tmp_path):
