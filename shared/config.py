@@ -148,6 +148,18 @@ class TFDSConfig(BaseConfig):
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class GroupedFilesConfig(BaseConfig):
+    """`BaseConfig` for apps that read one file per example, whose names may name a group."""
+
+    group_pattern: str = option(
+        "",
+        "Regular expression over file names whose first capture group names a group (a "
+        "speaker, a UCF101 gXX): without val/, validation holds whole groups, never one that "
+        "also trains ('' : the app's default grouping)",
+    )
+
+
 def field_types(cls: type) -> dict[str, Any]:
     """Resolved type annotations of a config dataclass, by field name."""
     hints = typing.get_type_hints(cls)

@@ -1,8 +1,11 @@
 """`tf.data` steps shared by the apps, written as small functions or `dataset.apply` factories."""
 
+import re
+from collections import Counter
 from typing import Any
 from typing import Callable
 from typing import Optional
+from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -48,6 +51,50 @@ def hold_out(files: list, fraction: float, seed: int) -> tuple[list, list]:
     return (
         [f for i, f in enumerate(files) if i not in held],
         [f for i, f in enumerate(files) if i in held],
+    )
+
+
+def file_groups(names: Sequence[str], pattern: str) -> list[str]:
+    """The group of each file name: the first capture group of `pattern` (searched in the
+    name); a name it does not match is a group of its own."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as error:
+        reason = f"not a regular expression ({error})"
+        raise UserError(f"--group_pattern {pattern!r}: {reason}") from None
+    if regex.groups < 1:
+        raise UserError(f"--group_pattern {pattern!r}: needs a capture group, e.g. ^(\\d+)_")
+    groups = []
+    for name in names:
+        match = regex.search(name)
+        groups.append(match.group(1) if match else f"<{name}>")
+    return groups
+
+
+def hold_out_groups(
+    items: list, groups: Sequence[str], fraction: float, seed: int
+) -> tuple[list, list]:
+    """Whole groups, in seeded random order, until about `fraction` of `items` validate.
+
+    No group is on both sides; at least one group validates and at least one trains.
+    """
+    names = sorted(set(groups))
+    if len(names) < 2:
+        raise UserError(
+            f"validation by group needs at least two groups in train/, found {len(names)} "
+            "(check --group_pattern, or add a val/ folder)"
+        )
+    order = np.random.default_rng(seed).permutation(len(names))
+    sizes = Counter(groups)
+    held, count = set(), 0
+    for index in order[:-1]:
+        if held and count + sizes[names[index]] / 2 > fraction * len(items):
+            break
+        held.add(names[index])
+        count += sizes[names[index]]
+    return (
+        [item for item, group in zip(items, groups) if group not in held],
+        [item for item, group in zip(items, groups) if group in held],
     )
 
 

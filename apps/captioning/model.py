@@ -67,7 +67,8 @@ def build_model(
     """`image` (backbone regions, or uint8 pixels for the small CNN) and `caption_in` -> logits.
 
     The regions are projected to the decoder size, plus a learned vector per grid position;
-    the decoder state starts from the mean region. Layer names are what `apps.captioning.captioner.Captioner` looks up.
+    the decoder state starts from the mean region. Layer names are what
+    `apps.captioning.captioner.Captioner` looks up.
     """
     pixels = not config.pretrained
     image = keras.Input(image_shape, dtype="uint8" if pixels else "float32", name="image")

@@ -3,6 +3,7 @@
 import dataclasses
 
 from shared.config import BaseConfig
+from shared.config import GroupedFilesConfig
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
@@ -12,7 +13,7 @@ UTTERANCE_NORMALIZATIONS = ("none", "mean", "mean_var")
 
 
 @dataclasses.dataclass(frozen=True)
-class SpeechConfig(TFDSConfig, RecurrentConfig):
+class SpeechConfig(TFDSConfig, GroupedFilesConfig, RecurrentConfig):
     """Keyword recognition: log-mel features, conv front end, recurrent block, attention pooling."""
 
     APP = "speech"
@@ -69,7 +70,8 @@ class SpeechConfig(TFDSConfig, RecurrentConfig):
     ignore_silence: bool = option(
         True,
         "Per-clip normalization skips digitally silent frames (zero padding) and sets them "
-        "to the clip mean (log-mel with a fixed floor only)",
+        "to the clip mean (log-mel bands or MFCCs; not with --dynamic_range_db, where "
+        "silence has no fixed level)",
     )
     # Augmentation (training only).
     augment: bool = option(True, "Augment training clips (shift, speed, noise, SpecAugment)")

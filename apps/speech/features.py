@@ -135,19 +135,24 @@ class UtteranceNormalization(keras.layers.Layer):
     microphone or vocal-tract colouring is a constant offset in log-mel); `"mean_var"` also
     divides by the band's standard deviation; `"none"` passes the input through.
 
-    With `silence_level`, frames whose every feature is at or below it (digital silence, such
-    as the zero padding of a short clip, at `LogMelSpectrogram`'s floor `SILENCE_LOG`) are left
-    out of the statistics and set to 0, the clip's mean: the statistics then describe the
-    speech, not how much padding the clip happened to need.
+    With `silence_level`, digitally silent frames (such as the zero padding of a short clip)
+    are left out of the statistics and set to 0, the clip's mean: the statistics then describe
+    the speech, not how much padding the clip happened to need. A frame is silent when every
+    feature is at or below `silence_level` (log-mel bands at `LogMelSpectrogram`'s floor
+    `SILENCE_LOG`) or, with `silence_feature=i`, when feature `i` is (MFCCs: the 0th
+    coefficient, proportional to the frame's mean log-mel, see `mfcc_silence_level`).
     """
 
-    def __init__(self, mode="mean", epsilon=1e-3, silence_level=None, **kwargs):
+    def __init__(
+        self, mode="mean", epsilon=1e-3, silence_level=None, silence_feature=None, **kwargs
+    ):
         super().__init__(**kwargs)
         if mode not in ("none", "mean", "mean_var"):
             raise ValueError(f"mode must be 'none', 'mean' or 'mean_var', got {mode!r}")
         self.mode = mode
         self.epsilon = epsilon
         self.silence_level = silence_level
+        self.silence_feature = silence_feature
 
     def call(self, features):
         if self.mode == "none":
@@ -155,7 +160,12 @@ class UtteranceNormalization(keras.layers.Layer):
         if self.silence_level is None:
             weights = ops.ones_like(features[..., :1])
         else:
-            sound = ops.max(features, axis=-1, keepdims=True) > self.silence_level
+            if self.silence_feature is None:
+                level = ops.max(features, axis=-1, keepdims=True)
+            else:
+                index = self.silence_feature
+                level = features[..., index : index + 1]
+            sound = level > self.silence_level
             weights = ops.cast(sound, features.dtype)  # [batch, time, 1]
         count = ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1.0)
         mean = ops.sum(features * weights, axis=1, keepdims=True) / count
@@ -167,8 +177,20 @@ class UtteranceNormalization(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(mode=self.mode, epsilon=self.epsilon, silence_level=self.silence_level)
+        config.update(
+            mode=self.mode,
+            epsilon=self.epsilon,
+            silence_level=self.silence_level,
+            silence_feature=self.silence_feature,
+        )
         return config
+
+
+def mfcc_silence_level(mel_bins: int) -> float:
+    """The 0th MFCC of a frame whose log-mel bands all sit at `SILENCE_LOG` (digital silence):
+    a frame at or below it is silent, since no band goes below the floor."""
+    silent = tf.fill([1, 1, mel_bins], SILENCE_LOG)
+    return float(tf.signal.mfccs_from_log_mel_spectrograms(silent)[0, 0, 0])
 
 
 @keras.saving.register_keras_serializable(package="speech")

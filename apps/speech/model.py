@@ -12,6 +12,7 @@ from apps.speech.features import LogMelSpectrogram
 from apps.speech.features import RandomStretch
 from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
+from apps.speech.features import mfcc_silence_level
 from shared.layers import AttentionPooling
 from shared.layers import RecurrentStack
 from shared.training import make_optimizer
@@ -98,12 +99,16 @@ def feature_layers(config: SpeechConfig) -> tuple[list[keras.layers.Layer], kera
     ]
     if config.cepstral_coefficients:
         spectral.append(CepstralCoefficients(config.cepstral_coefficients, name="cepstra"))
-    silence = config.ignore_silence and not (
-        config.cepstral_coefficients or config.dynamic_range_db
-    )
+    # Digital silence sits at a known level only with the fixed floor (not --dynamic_range_db).
+    level = feature = None
+    if config.ignore_silence and not config.dynamic_range_db:
+        level, feature = SILENCE_LOG, None
+        if config.cepstral_coefficients:
+            level, feature = mfcc_silence_level(config.mel_bins), 0
     utterance_norm = UtteranceNormalization(
         config.utterance_normalization,
-        silence_level=SILENCE_LOG if silence else None,
+        silence_level=level,
+        silence_feature=feature,
         name="utterance_norm",
     )
     return spectral, utterance_norm

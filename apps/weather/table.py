@@ -7,8 +7,8 @@ averaged, missing timestamps are re-inserted on the regular grid, and a missing 
 carried forward from the last observation before it: never filled from a later row, which
 serving would not have. Rows before every column has been observed once are dropped.
 `Table.observed` remembers which values were real, so that windows whose targets were
-missing are left out of training and scoring. What cannot be fixed (no usable time column, timestamps going
-backwards, a target with no values) is a `UserError` naming the column.
+missing are left out of training and scoring. What cannot be fixed (no usable time column,
+timestamps going backwards, a target with no values) is a `UserError` naming the column.
 """
 
 import dataclasses

@@ -17,6 +17,7 @@ from apps.speech.wav import encode_wav
 from apps.speech.wav import wav_error
 from shared.errors import UserError
 from tests.apps.speech.conftest import write_clips
+from tests.dataset_test import cached_copies
 
 
 def tone(frequency: float, rate: int, seconds: float) -> np.ndarray:
@@ -237,3 +238,53 @@ def test_tfds_loader_under_mock_data_handles_random_lengths():
         assert len(splits.class_names) == 12 and splits.counts["train"] == 6
         clips = list(splits.datasets["train"].as_numpy_iterator())
     assert all(clip.shape == (2000,) and np.all(np.isfinite(clip)) for clip, _ in clips)
+
+
+# === Validation by speaker ===
+
+
+def speaker_folder(tmp_path, names):
+    """clip_folder's training recordings renamed by `names(label, i)`."""
+    root = tmp_path / "speakers"
+    write_clips(root, "train", copies=8)
+    write_clips(root, "test", copies=2)
+    for folder in (root / "train").iterdir():
+        for i, path in enumerate(sorted(folder.glob("*.wav"))):
+            path.rename(folder / names(folder.name, i))
+    return root
+
+
+def test_validation_holds_whole_speakers_recognized_from_fsdd_names(tmp_path, capsys):
+    speakers = ("anna", "ben", "carl", "dora")
+    digit = {"low": 0, "high": 1, "chirp": 2}  # FSDD: <digit>_<speaker>_<n>.wav
+    root = speaker_folder(tmp_path, lambda label, i: f"{digit[label]}_{speakers[i % 4]}_{i}.wav")
+    splits = load_splits(SpeechConfig(data_dir=str(root), validation_split=0.25, sample_rate=8000))
+    speaker = lambda path: path.name.split("_")[1]  # noqa: E731
+    train = {speaker(p) for p, _ in splits.files["train"]}
+    val = {speaker(p) for p, _ in splits.files["val"]}
+    assert val and not train & val and train | val == set(speakers)
+    assert splits.report["validation"]["grouping"] == "FSDD file names"
+    assert "speaker(s) not in training" in capsys.readouterr().out
+
+
+def test_group_pattern_names_the_groups_and_bad_patterns_are_clear_errors(tmp_path, capsys):
+    root = speaker_folder(tmp_path, lambda label, i: f"take{i % 3}-{label}-{i}.wav")
+    config = SpeechConfig(data_dir=str(root), sample_rate=8000, group_pattern=r"^(take\d)-")
+    splits = load_splits(config)
+    takes = lambda split: {p.name[:5] for p, _ in splits.files[split]}  # noqa: E731
+    assert len(takes("val")) == 1 and not takes("train") & takes("val")
+    random = load_splits(dataclasses.replace(config, group_pattern=""))
+    assert random.report["validation"] == {"grouping": "random files"}
+    assert "do not name speakers" in capsys.readouterr().out
+    for pattern, message in (("^(take", "not a regular expression"), ("^take", "capture group")):
+        with pytest.raises(UserError, match=message):
+            load_splits(dataclasses.replace(config, group_pattern=pattern))
+
+
+def test_training_clips_are_held_in_memory_once(clip_folder):
+    from apps.speech.task import SpeechTask
+
+    task = SpeechTask()
+    splits, config = task.load_data(SpeechConfig(data_dir=str(clip_folder), sample_rate=8000))
+    statistics = task.fit_preprocessing(config, splits)
+    assert cached_copies(task.make_datasets(config, splits, statistics).train) == 1

@@ -12,6 +12,7 @@ from apps.speech.features import UtteranceNormalization
 from apps.speech.model import build_model
 from apps.speech.model import compile_model
 from apps.speech.model import explain_model
+from apps.speech.model import feature_layers
 from apps.speech.model import feature_statistics
 from tests.layer_test import run_layer_test
 
@@ -82,6 +83,29 @@ def test_utterance_normalization_can_ignore_silent_frames():
     out = np.asarray(layer(padded))
     np.testing.assert_allclose(out[:, 4:10], np.asarray(layer(speech)), atol=1e-5)
     np.testing.assert_array_equal(out[:, :4], 0.0)  # silence sits at the clip mean
+
+
+@pytest.mark.parametrize("cepstral_coefficients", [0, 13])
+def test_zero_padding_changes_no_sounding_frame_with_mfccs_or_log_mel(cepstral_coefficients):
+    """Default features (MFCCs) too: the padding a short clip needs is left out of its
+    per-clip statistics, so more padding gives the same features on the sound."""
+    config = SpeechConfig(
+        sample_rate=8000, clip_seconds=1.0, cepstral_coefficients=cepstral_coefficients
+    )
+    spectral, utterance_norm = feature_layers(config)
+    features = keras.Sequential([*spectral, utterance_norm])
+    rng = np.random.default_rng(0)
+    sound = rng.normal(size=2400).astype("float32") * np.hanning(2400).astype("float32")
+    frame_step = config.frame_step
+    short = np.zeros((1, 8000), "float32")
+    short[0, 4 * frame_step : 4 * frame_step + 2400] = sound
+    long = np.zeros((1, 8000), "float32")
+    long[0, 4 * frame_step : 4 * frame_step + 2400] = sound
+    long = np.concatenate([long[:, :], np.zeros((1, 8 * frame_step), "float32")], axis=1)
+    a, b = np.asarray(features(short)), np.asarray(features(long))
+    frames = a.shape[1]
+    np.testing.assert_allclose(a, b[:, :frames], atol=2e-3)
+    assert np.abs(b[:, frames:]).max() < 1e-5  # silent frames sit at the clip mean
 
 
 def test_spec_augment_masks_only_in_training(tmp_path):

@@ -5,6 +5,7 @@ import tensorflow as tf
 from apps.translation.config import TranslationConfig
 from apps.translation.task import TranslationTask
 from tests.apps.translation.conftest import write_corpus
+from tests.dataset_test import cached_copies
 
 
 def test_vocabularies_round_trip_through_the_run_directory(tmp_path):
@@ -31,13 +32,6 @@ def test_vocabularies_round_trip_through_the_run_directory(tmp_path):
     # One epoch trains on the pairs that fit --max_length.
     datasets = task.make_datasets(config, splits, restored)
     assert datasets.examples["train"] == vocabularies.lengths["kept"]
-
-
-def cached_copies(dataset: tf.data.Dataset) -> int:
-    """How many `cache()` steps a dataset's pipeline holds."""
-    graph = tf.raw_ops.DatasetToGraphV2(input_dataset=dataset._variant_tensor)
-    nodes = tf.compat.v1.GraphDef.FromString(graph.numpy()).node
-    return sum(node.op.startswith("CacheDataset") for node in nodes)
 
 
 def test_the_training_pairs_are_held_in_memory_once(tmp_path):

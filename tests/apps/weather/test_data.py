@@ -71,7 +71,7 @@ def test_windows_whose_targets_were_missing_are_neither_trained_nor_scored(tmp_p
     frame.loc[190, "count"] = np.nan  # and one in the test rows (180-199)
     frame.loc[40, "noise"] = np.nan  # an input gap only: its windows stay
     data, config = load_data(config_for(write_csv(frame, path)))
-    train, test = data.segments["train"], data.segments["test"]
+    train = data.segments["train"]
     # With horizon 3, three windows have row 20 among their targets, three have row 190.
     assert data.report["windows_with_missing_targets"] == {"train": 3, "val": 0, "test": 3}
     assert data.targets[20, 0] == 19.0  # the gap holds the last value before it
