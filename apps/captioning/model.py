@@ -46,19 +46,27 @@ class AttentionPenalty(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="captioning")
 class RegionPositions(keras.layers.Layer):
-    """Adds a learned vector per grid position to the region features `[batch, regions, dim]`.
+    """Appends each region's grid coordinates (row, column in [-1, 1]) to its features.
 
-    Attention sums regions into one context vector, which loses where they were; with these,
-    the context tells the decoder where it looked, so it can say "left of" or "above".
+    Attention sums regions into one context vector, which loses where they were; with the
+    coordinates in it, the context tells the decoder where it looked (the row and column of
+    its focus, linearly), so it can say "left of" or "above". Input `[batch, regions, dim]`
+    over a square grid, output `[batch, regions, dim + 2]`.
     """
 
-    def build(self, input_shape):
-        self.positions = self.add_weight(
-            shape=tuple(input_shape[1:]), initializer="zeros", name="positions"
-        )
-
     def call(self, inputs):
-        return inputs + ops.cast(self.positions, inputs.dtype)
+        regions = ops.shape(inputs)[1]
+        side = ops.cast(ops.round(ops.sqrt(ops.cast(regions, "float32"))), "int32")
+        index = ops.arange(regions)
+        scale = ops.cast(ops.maximum(side - 1, 1), inputs.dtype)
+        rows = ops.cast(index // side, inputs.dtype) / scale * 2.0 - 1.0
+        columns = ops.cast(index % side, inputs.dtype) / scale * 2.0 - 1.0
+        coordinates = ops.stack([rows, columns], axis=-1)[None]
+        coordinates = ops.broadcast_to(coordinates, (ops.shape(inputs)[0], regions, 2))
+        return ops.concatenate([inputs, coordinates], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 2)
 
 
 def build_model(
@@ -66,8 +74,8 @@ def build_model(
 ) -> keras.Model:
     """`image` (backbone regions, or uint8 pixels for the small CNN) and `caption_in` -> logits.
 
-    The regions are projected to the decoder size, plus a learned vector per grid position;
-    the decoder state starts from the mean region. Layer names are what
+    The regions are projected to the decoder size and given their grid coordinates; the
+    decoder state starts from the mean region. Layer names are what
     `apps.captioning.captioner.Captioner` looks up.
     """
     pixels = not config.pretrained
