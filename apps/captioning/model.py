@@ -69,14 +69,44 @@ class RegionPositions(keras.layers.Layer):
         return (*input_shape[:-1], input_shape[-1] + 2)
 
 
+@keras.saving.register_keras_serializable(package="captioning")
+class RegionLayout(keras.layers.Layer):
+    """The mean of the regions in each quarter of the square grid, side by side.
+
+    `[batch, regions, dim]` -> `[batch, 4 * dim]` (top left, top right, bottom left, bottom
+    right; a middle row or column counts half in both halves). Unlike the mean over the whole
+    grid, it keeps the coarse layout ("red on the left, blue on the right") for the decoder's
+    initial state.
+    """
+
+    def call(self, inputs):
+        regions = ops.shape(inputs)[1]
+        side = ops.cast(ops.round(ops.sqrt(ops.cast(regions, "float32"))), "int32")
+        index = ops.arange(regions)
+        centre = ops.cast(side - 1, inputs.dtype) / 2.0
+        rows = ops.cast(index // side, inputs.dtype) - centre
+        columns = ops.cast(index % side, inputs.dtype) - centre
+        upper = ops.clip(0.5 - ops.sign(rows) * 0.5, 0.0, 1.0)  # 1 above, 0.5 middle, 0 below
+        left = ops.clip(0.5 - ops.sign(columns) * 0.5, 0.0, 1.0)
+        masks = ops.stack(
+            [upper * left, upper * (1 - left), (1 - upper) * left, (1 - upper) * (1 - left)]
+        )
+        masks = masks / ops.sum(masks, axis=1, keepdims=True)  # [4, regions]
+        quarters = ops.einsum("qr,brd->bqd", masks, inputs)
+        return ops.reshape(quarters, (ops.shape(inputs)[0], 4 * inputs.shape[-1]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 4 * input_shape[-1])
+
+
 def build_model(
     config: CaptioningConfig, *, vocab_size: int, image_shape: tuple[int, ...]
 ) -> keras.Model:
     """`image` (backbone regions, or uint8 pixels for the small CNN) and `caption_in` -> logits.
 
     The regions are projected to the decoder size and given their grid coordinates; the
-    decoder state starts from the mean region. Layer names are what
-    `apps.captioning.captioner.Captioner` looks up.
+    decoder state starts from the mean region and the mean of each quarter of the grid. Layer
+    names are what `apps.captioning.captioner.Captioner` looks up.
     """
     pixels = not config.pretrained
     image = keras.Input(image_shape, dtype="uint8" if pixels else "float32", name="image")
@@ -86,9 +116,11 @@ def build_model(
     memory = keras.layers.Dense(config.units, activation="relu", name="projected")(regions)
     memory = RegionPositions(name="memory")(memory)
     mean = keras.layers.GlobalAveragePooling1D(name="mean_region")(memory)
-    initial = [keras.layers.Dense(config.units, activation="tanh", name="init_h")(mean)]
+    layout = RegionLayout(name="layout")(memory)
+    summary = keras.layers.Concatenate(name="summary")([mean, layout])
+    initial = [keras.layers.Dense(config.units, activation="tanh", name="init_h")(summary)]
     if config.cell == "lstm":
-        initial.append(keras.layers.Dense(config.units, activation="tanh", name="init_c")(mean))
+        initial.append(keras.layers.Dense(config.units, activation="tanh", name="init_c")(summary))
     words = keras.layers.Embedding(vocab_size, config.embedding_dim, name="word_embedding")(
         caption_in
     )
