@@ -13,6 +13,7 @@ plots. Neither search produces the padding or start token.
 
 from typing import Any
 from typing import Callable
+from typing import Sequence
 
 import tensorflow as tf
 
@@ -42,9 +43,11 @@ def context_of(decoder: Any, memory: tf.Tensor, memory_mask: Any = None) -> tupl
     return memory, decoder.prepare(memory), memory_mask
 
 
-def _allowed(log_probs: tf.Tensor, pad_id: int, start_id: int) -> tf.Tensor:
-    forbidden = tf.one_hot([pad_id, start_id], tf.shape(log_probs)[-1], on_value=NEG)
-    return log_probs + tf.reduce_sum(forbidden, 0)
+def _allowed(
+    log_probs: tf.Tensor, pad_id: int, start_id: int, forbidden: Sequence[int] = ()
+) -> tf.Tensor:
+    ids = [pad_id, start_id, *forbidden]
+    return log_probs + tf.reduce_sum(tf.one_hot(ids, tf.shape(log_probs)[-1], on_value=NEG), 0)
 
 
 def greedy_search(
@@ -56,11 +59,13 @@ def greedy_search(
     start_id: int,
     end_id: int,
     pad_id: int = 0,
+    forbidden: Sequence[int] = (),
 ) -> dict[str, tf.Tensor]:
     """The most likely token at every step.
 
-    `limits` int32 `[batch]` caps each output's tokens, end token included. Returns `tokens`
-    `[batch, time]` (padding after the end token) and `attention` `[batch, time, steps]`.
+    `limits` int32 `[batch]` caps each output's tokens, end token included; `forbidden` ids
+    (e.g. `[UNK]`) are never chosen. Returns `tokens` `[batch, time]` (padding after the end
+    token) and `attention` `[batch, time, steps]`.
     """
     batch = tf.shape(limits)[0]
     tokens = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
@@ -70,7 +75,7 @@ def greedy_search(
     t = tf.constant(0)
     while t < tf.reduce_max(limits) and not tf.reduce_all(finished):
         log_probs, states, weights = step(previous, states, context)
-        log_probs = _allowed(log_probs, pad_id, start_id)
+        log_probs = _allowed(log_probs, pad_id, start_id, forbidden)
         token = tf.argmax(log_probs, axis=-1, output_type=tf.int32)
         token = tf.where(t >= limits - 1, end_id, token)
         token = tf.where(finished, pad_id, token)
@@ -97,6 +102,7 @@ def beam_search(
     start_id: int,
     end_id: int,
     pad_id: int = 0,
+    forbidden: Sequence[int] = (),
 ) -> dict[str, tf.Tensor]:
     """Keep the `beam_width` best partial outputs per row at every step.
 
@@ -124,7 +130,7 @@ def beam_search(
 
     def body(t, previous, states, scores, sequences, attention, lengths, finished):
         log_probs, states, weights = step(previous, states, context)
-        log_probs = _allowed(log_probs, pad_id, start_id)
+        log_probs = _allowed(log_probs, pad_id, start_id, forbidden)
         vocab = tf.shape(log_probs)[-1]
         log_probs = tf.reshape(log_probs, [batch, k, vocab])
         end_only = tf.one_hot(end_id, vocab, on_value=0.0, off_value=NEG)

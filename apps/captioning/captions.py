@@ -16,7 +16,8 @@ import tensorflow as tf
 
 PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
 SPECIAL = ("", "[UNK]", "[START]", "[END]")
-TOKEN_IDS = {"start_id": START_ID, "end_id": END_ID, "pad_id": PAD_ID}
+# What the searches need; a generated caption never says [UNK].
+TOKEN_IDS = {"start_id": START_ID, "end_id": END_ID, "pad_id": PAD_ID, "forbidden": (UNK_ID,)}
 WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
 PUNCTUATION = re.compile(r"^[^\w\s]+$")
 
