@@ -4,6 +4,7 @@ import dataclasses
 from pathlib import Path
 
 from shared.config import BaseConfig
+from shared.config import GroupedFilesConfig
 from shared.config import TFDSConfig
 from shared.config import default
 from shared.config import option
@@ -20,7 +21,7 @@ def default_cache_dir() -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class CaptioningConfig(TFDSConfig):
+class CaptioningConfig(TFDSConfig, GroupedFilesConfig):
     """Show, Attend and Tell: CNN feature grid, attention LSTM decoder, beam search."""
 
     APP = "captioning"

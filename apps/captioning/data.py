@@ -14,7 +14,8 @@ from typing import Optional
 
 from apps.captioning.config import CaptioningConfig
 from shared import io
-from shared.data import hold_out
+from shared.data import file_groups
+from shared.data import hold_out_groups
 from shared.data import load_tfds_dataset
 from shared.errors import UserError
 
@@ -74,7 +75,11 @@ def load_splits(config: CaptioningConfig) -> CaptionData:
     if config.max_train_images and len(splits["train"].records) > config.max_train_images:
         splits["train"].records = splits["train"].records[: config.max_train_images]
     if "val" not in splits:
-        train, val = hold_out(splits["train"].records, config.validation_split, config.seed)
+        records = splits["train"].records
+        # Every image is its own group unless --group_pattern names groups of images.
+        names = [r.name for r in records]
+        groups = file_groups(names, config.group_pattern) if config.group_pattern else names
+        train, val = hold_out_groups(records, groups, config.validation_split, config.seed)
         splits["train"] = dataclasses.replace(splits["train"], records=train)
         splits["val"] = dataclasses.replace(splits["train"], records=val)
     for name, split in splits.items():

@@ -24,6 +24,14 @@ def test_folders_keep_every_caption_and_hold_out_whole_images(tmp_path):
     assert encoded == record.path.read_bytes()
 
 
+def test_group_pattern_keeps_groups_of_images_on_one_side(tmp_path):
+    root = small_shapes(tmp_path, train=30)
+    pattern = r"^train_000(\d)"  # groups of ten images: 0-9, 10-19, 20-29
+    data = load_splits(CaptioningConfig(data_dir=str(root), group_pattern=pattern))
+    group = lambda split: {r.name[9] for r in data.splits[split].records}  # noqa: E731
+    assert len(group("val")) == 1 and not group("train") & group("val")
+
+
 def test_missing_images_uncaptioned_images_and_empty_captions_are_named_and_counted(
     tmp_path, capsys
 ):
