@@ -1,19 +1,25 @@
 """SavedModel export for TensorFlow Serving: versioned, verified, never half-written."""
 
+import contextlib
 import dataclasses
 import os
 import shutil
 from pathlib import Path
 from typing import Any
 from typing import Callable
+from typing import Iterator
 from typing import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow.python.framework import kernels
 
 # TF Serving ignores this folder of a SavedModel; files the version needs besides the graph.
 EXTRA_ASSETS = "assets.extra"
+# Ops with GPU kernels only, named even when the TF build at hand registers no GPU kernel.
+GPU_ONLY_PREFIXES = ("CudnnRNN",)
 
 
 @dataclasses.dataclass
@@ -62,12 +68,14 @@ def export_saved_model(
     tmp = export_root / f".tmp-{version}-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        archive = keras.export.ExportArchive()
-        for resource in track:
-            archive.track(resource)
-        for name, endpoint in endpoints.items():
-            archive.add_endpoint(name, endpoint.fn, input_signature=list(endpoint.input_signature))
-        archive.write_out(str(tmp), verbose=False)
+        with portable_recurrent_layers(track):
+            archive = keras.export.ExportArchive()
+            for resource in track:
+                archive.track(resource)
+            for name, endpoint in endpoints.items():
+                signature = list(endpoint.input_signature)
+                archive.add_endpoint(name, endpoint.fn, input_signature=signature)
+            archive.write_out(str(tmp), verbose=False)
         if config_json is not None:
             (tmp / EXTRA_ASSETS).mkdir(exist_ok=True)
             (tmp / EXTRA_ASSETS / "config.json").write_text(config_json, encoding="utf-8")
@@ -79,9 +87,63 @@ def export_saved_model(
     return final, loaded
 
 
+@contextlib.contextmanager
+def portable_recurrent_layers(resources: Sequence[Any]) -> Iterator[None]:
+    """Trace LSTM and GRU layers without cuDNN while exporting, then restore them.
+
+    On a GPU, Keras runs LSTM/GRU through cuDNN kernels, and a graph traced there holds
+    `CudnnRNN*` ops that a CPU-only TF Serving cannot run; the generic kernels compute the same
+    function on any device.
+    """
+    layers = []
+    for resource in resources:
+        if isinstance(resource, keras.layers.Layer):
+            layers += [
+                layer
+                for layer in resource._flatten_layers(include_self=True)
+                if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))
+            ]
+    saved = [layer.use_cudnn for layer in layers]
+    for layer in layers:
+        layer.use_cudnn = False
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, saved):
+            layer.use_cudnn = value
+
+
+def graph_ops(path: os.PathLike) -> set[str]:
+    """Every op type in a SavedModel's graphs and function library."""
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString((Path(path) / "saved_model.pb").read_bytes())
+    ops = set()
+    for meta_graph in saved_model.meta_graphs:
+        ops.update(node.op for node in meta_graph.graph_def.node)
+        for function in meta_graph.graph_def.library.function:
+            ops.update(node.op for node in function.node_def)
+    return ops
+
+
+def gpu_only_ops(path: os.PathLike) -> list[str]:
+    """The ops of a SavedModel that have no CPU kernel (a CPU-only server cannot run them)."""
+    found = []
+    for op in sorted(graph_ops(path)):
+        devices = {k.device_type for k in kernels.get_registered_kernels_for_op(op).kernel}
+        if op.startswith(GPU_ONLY_PREFIXES) or (devices and not devices & {"CPU", "DEFAULT"}):
+            found.append(op)
+    return found
+
+
 def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float) -> Any:
-    """The loaded SavedModel; `AssertionError` unless each saved signature reproduces its
-    in-memory function."""
+    """The loaded SavedModel; `AssertionError` unless its graph runs on CPU and each saved
+    signature reproduces its in-memory function."""
+    gpu_only = gpu_only_ops(path)
+    if gpu_only:
+        raise AssertionError(
+            f"export check failed: the graph holds GPU-only ops ({', '.join(gpu_only)}); a "
+            "CPU-only TensorFlow Serving could not run it"
+        )
     loaded = tf.saved_model.load(str(path))
     for name, endpoint in endpoints.items():
         inputs = {

@@ -64,3 +64,61 @@ def test_serving_default_is_required(tmp_path):
     _, endpoint = classifier_endpoint()
     with pytest.raises(ValueError, match="serving_default"):
         export_saved_model(tmp_path / "export", {"other": endpoint})
+
+
+def test_a_graph_with_a_gpu_only_op_is_rejected(tmp_path):
+    """A hand-made graph holding cuDNN's RNN op (what an LSTM traced on a GPU exports)."""
+
+    def serve(features):
+        batch = tf.shape(features)[0]
+        state = tf.zeros([1, batch, 4])
+        outputs = tf.raw_ops.CudnnRNNV3(
+            input=tf.reshape(features, [3, batch, 1]),
+            input_h=state,
+            input_c=state,
+            params=tf.zeros([100]),
+            sequence_lengths=tf.fill([batch], 3),
+            time_major=True,
+        )
+        return {"outputs": outputs[0]}
+
+    endpoint = Endpoint(
+        serve,
+        [tf.TensorSpec([None, 3], tf.float32, name="features")],
+        {"features": np.ones((2, 3))},
+    )
+    with pytest.raises(AssertionError, match="GPU-only ops \\(CudnnRNNV3\\)"):
+        export_saved_model(tmp_path / "export", {"serving_default": endpoint})
+    assert list((tmp_path / "export").iterdir()) == []
+
+
+def test_recurrent_layers_export_without_cudnn_and_are_restored(tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((5, 2)),
+            keras.layers.Bidirectional(keras.layers.LSTM(3)),
+            keras.layers.Dense(1),
+        ]
+    )
+    gru = keras.layers.GRU(2)
+    gru(np.ones((1, 5, 2), "float32"))
+    seen = []
+
+    def serve(sequences):
+        layers = [x for x in model._flatten_layers() if isinstance(x, keras.layers.LSTM)]
+        seen.extend(layer.use_cudnn for layer in layers + [gru])
+        return {"value": model(sequences) + tf.reduce_sum(gru(sequences))}
+
+    endpoint = Endpoint(
+        serve,
+        [tf.TensorSpec([None, 5, 2], tf.float32, name="sequences")],
+        {"sequences": np.ones((2, 5, 2))},
+    )
+    export_saved_model(tmp_path / "export", {"serving_default": endpoint}, track=[model, gru])
+    # The export traced the forward and backward LSTM and the GRU with the generic kernels
+    # (the check afterwards runs the function again, outside the export).
+    assert seen[:3] == [False, False, False]
+    assert all(
+        x.use_cudnn == "auto" for x in model._flatten_layers() if isinstance(x, keras.layers.LSTM)
+    )
+    assert gru.use_cudnn == "auto"
