@@ -75,6 +75,8 @@ def test_run_directory_follows_the_contract(trained_run):
         assert key in metrics, key
     assert metrics["examples"]["test"] == 12 and metrics["train_examples_per_second"] > 0
     assert metrics["top2_accuracy"] >= metrics["accuracy"]
+    assert metrics["fine_tuning"]["epochs"] == 1  # train+val after early stopping
+    assert 0 <= metrics["fine_tuning"]["test_accuracy_before"] <= 1
     assert metrics["accuracy"] >= 0.75 > metrics["baseline_majority"]["accuracy"]  # it learned
     assert metrics["data"]["skipped_files"] == 1 and "corrupt.wav" in metrics["data"]["skipped"][0]
     check = metrics["export_check"]
