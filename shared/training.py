@@ -251,3 +251,23 @@ def run_summary(result: FitResult, num_examples: dict[str, int]) -> dict:
         "train_seconds": result.train_seconds,
         "train_examples_per_second": result.train_examples_per_second,
     }
+
+
+def fine_tune_entries(
+    model: keras.Model,
+    dataset: tf.data.Dataset,
+    config: BaseConfig,
+    compile_fn: Callable[[keras.Model, BaseConfig], keras.Model],
+    *,
+    run: RunDir,
+    epochs: int,
+    train_seconds: float,
+    before: dict,
+) -> dict:
+    """`fine_tune`, and what it adds to `metrics.json`: the total `train_seconds` and a
+    `fine_tuning` record (epochs, seconds, and the app's `before` figures)."""
+    seconds = fine_tune(model, dataset, config, compile_fn, run=run, epochs=epochs)
+    return {
+        "train_seconds": round(train_seconds + seconds, 3),
+        "fine_tuning": {"epochs": epochs, "seconds": seconds, **before},
+    }

@@ -32,7 +32,7 @@ from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
 from shared.task import Trained
-from shared.training import fine_tune
+from shared.training import fine_tune_entries
 
 STATISTICS_FILE = "feature_statistics.json"
 
@@ -81,22 +81,16 @@ class SpeechTask(Task):
         before = trained.model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
         everything = data.datasets["train"].concatenate(data.datasets["val"])
         dataset = make_dataset(everything, config, training=True, noise=data.noise)
-        seconds = fine_tune(
+        return fine_tune_entries(
             trained.model,
             dataset,
             config,
             compile_model,
             run=trained.run,
             epochs=config.finetune_epochs,
+            train_seconds=trained.summary["train_seconds"],
+            before={"test_accuracy_before": round(float(before), 4)},
         )
-        return {
-            "train_seconds": round(trained.summary["train_seconds"] + seconds, 3),
-            "fine_tuning": {
-                "epochs": config.finetune_epochs,
-                "seconds": seconds,
-                "test_accuracy_before": round(float(before), 4),
-            },
-        }
 
     def make_datasets(self, config, data: Splits, statistics) -> Datasets:
         train, val = (

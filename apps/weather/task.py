@@ -29,7 +29,7 @@ from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
 from shared.task import Trained
-from shared.training import fine_tune
+from shared.training import fine_tune_entries
 
 STATISTICS_FILE = "statistics.json"
 
@@ -74,23 +74,16 @@ class WeatherTask(Task):
         forecast = batched_forecaster(raw_forecast(trained.model, statistics))
         selected, _ = score(forecast, data, config)
         recent = make_dataset(data.train_and_val(), statistics, config, training=True)
-        seconds = fine_tune(
+        return fine_tune_entries(
             trained.model,
             recent,
             config,
             compile_model,
             run=trained.run,
             epochs=config.finetune_epochs,
+            train_seconds=trained.summary["train_seconds"],
+            before={"test_mae_before": selected["model"]["mae"], "skill_before": selected["skill"]},
         )
-        return {
-            "train_seconds": round(trained.summary["train_seconds"] + seconds, 3),
-            "fine_tuning": {
-                "epochs": config.finetune_epochs,
-                "seconds": seconds,
-                "test_mae_before": selected["model"]["mae"],
-                "skill_before": selected["skill"],
-            },
-        }
 
     def serving(self, model, config, data: WeatherData, statistics) -> Serving:
         inputs, _ = test_windows(data, config)
