@@ -22,17 +22,23 @@ SCALED_INPUTS = {"inceptionv3"}
 SMALL_CNN_GRID = 8  # the small CNN pools until its grid is about this many positions per side
 
 
+def check_weights(config: CaptioningConfig) -> None:
+    """`UserError` when `--backbone_weights` names a file that does not exist."""
+    weights = config.backbone_weights
+    if weights not in ("imagenet", "none") and not Path(weights).is_file():
+        raise UserError(
+            f"--backbone_weights {weights}: no such file (give imagenet, none or the path of a "
+            f"{config.backbone} weights file without the top layers)"
+        )
+
+
 def build_backbone(config: CaptioningConfig) -> keras.Model:
     """The frozen pretrained CNN of `--backbone` with `--backbone_weights` (imagenet or a file).
 
     Raises `UserError` when the weights cannot be had (no network, missing or unfitting file).
     """
+    check_weights(config)
     weights = config.backbone_weights
-    if weights != "imagenet" and not Path(weights).is_file():
-        raise UserError(
-            f"--backbone_weights {weights}: no such file (give imagenet, none or the path of a "
-            f"{config.backbone} weights file without the top layers)"
-        )
     size = config.input_size
     constructor = getattr(keras.applications, APPLICATIONS[config.backbone])
     try:

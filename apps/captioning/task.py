@@ -9,6 +9,7 @@ from typing import Mapping
 import keras
 import tensorflow as tf
 
+from apps.captioning.backbone import check_weights
 from apps.captioning.captioner import Captioner
 from apps.captioning.captions import Vocabulary
 from apps.captioning.captions import standardize
@@ -47,9 +48,7 @@ class CaptioningTask(Task):
     predict_inputs = ("IMAGE", "JPEG or PNG image file(s)")
 
     def load_data(self, config: CaptioningConfig) -> tuple[CaptionData, CaptioningConfig]:
-        if config.backbone_weights not in ("imagenet", "none"):
-            if not Path(config.backbone_weights).is_file():
-                raise UserError(f"--backbone_weights {config.backbone_weights}: no such file")
+        check_weights(config)  # before the run directory is touched
         if not config.pretrained:
             print(
                 "--backbone_weights none: a small CNN is trained end to end on "

@@ -32,10 +32,14 @@ class Segment:
     offset: int  # index of the first row in the whole table
     observed: np.ndarray  # bool [rows]: every target of the row was in the file
 
+    def all_windows(self, input_steps: int, horizon: int) -> int:
+        """Windows that fit in the segment, whether their targets were observed or not."""
+        return max(0, len(self.timestamps) - input_steps - horizon + 1)
+
     def window_starts(self, input_steps: int, horizon: int) -> np.ndarray:
         """First rows of the windows whose targets were all observed (none carried forward):
         a forecast is never trained on or scored against a value that was not measured."""
-        count = max(0, len(self.timestamps) - input_steps - horizon + 1)
+        count = self.all_windows(input_steps, horizon)
         if count == 0:
             return np.zeros(0, np.int64)
         missing = np.concatenate([[0], np.cumsum(~self.observed)])
@@ -47,8 +51,7 @@ class Segment:
 
     def unscored_windows(self, input_steps: int, horizon: int) -> int:
         """Windows left out because a target value in their horizon was missing."""
-        count = max(0, len(self.timestamps) - input_steps - horizon + 1)
-        return count - self.num_windows(input_steps, horizon)
+        return self.all_windows(input_steps, horizon) - self.num_windows(input_steps, horizon)
 
 
 @dataclasses.dataclass
