@@ -160,6 +160,50 @@ class GroupedFilesConfig(BaseConfig):
     )
 
 
+# keras.applications backbones of the apps that read images (see shared.backbones).
+BACKBONES = ("efficientnetb0", "mobilenetv3small", "inceptionv3")
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneConfig(BaseConfig):
+    """`BaseConfig` for apps that encode images with a CNN (`shared.backbones`)."""
+
+    # Input side of the small CNN trained end to end with --backbone_weights none.
+    SMALL_CNN_SIZE: ClassVar[int] = 128
+
+    backbone: str = option("efficientnetb0", "keras.applications image backbone", choices=BACKBONES)
+    backbone_weights: str = option(
+        "imagenet",
+        "imagenet (downloaded on first use; the backbone is frozen and its features cached), "
+        "none (a small CNN is trained end to end instead), or the path of a weights file",
+    )
+    image_size: int = option(
+        0,
+        "Square input side in pixels (0: the backbone's own, or the app's default for the "
+        "small CNN of --backbone_weights none)",
+        min=0,
+    )
+    cache_dir: str = option(
+        str(Path.home() / ".cache" / "rnn-suite"),
+        "Where image features (or decoded pixels) are cached, keyed by content, backbone, "
+        "weights and size",
+    )
+
+    @property
+    def pretrained(self) -> bool:
+        """Whether a frozen pretrained backbone encodes the images (else the small CNN)."""
+        return self.backbone_weights != "none"
+
+    @property
+    def input_size(self) -> int:
+        """The square side images are resized to."""
+        if self.image_size:
+            return self.image_size
+        if not self.pretrained:
+            return self.SMALL_CNN_SIZE
+        return 299 if self.backbone == "inceptionv3" else 224
+
+
 def field_types(cls: type) -> dict[str, Any]:
     """Resolved type annotations of a config dataclass, by field name."""
     hints = typing.get_type_hints(cls)

@@ -13,11 +13,11 @@ import tensorflow as tf
 from apps.captioning.captions import TOKEN_IDS
 from apps.captioning.captions import Vocabulary
 from apps.captioning.config import CaptioningConfig
-from apps.captioning.images import load_pixels_batch
 from shared.decoding import beam_search
 from shared.decoding import context_of
 from shared.decoding import decoder_step
 from shared.decoding import greedy_search
+from shared.images import load_pixels_batch
 
 
 class Captioner(tf.Module):

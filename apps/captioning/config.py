@@ -3,28 +3,23 @@
 import dataclasses
 from pathlib import Path
 
+from shared.config import BackboneConfig
 from shared.config import BaseConfig
 from shared.config import GroupedFilesConfig
 from shared.config import TFDSConfig
 from shared.config import default
 from shared.config import option
 
-# keras.applications backbones: constructor name, default input size, preprocessing.
-BACKBONES = ("efficientnetb0", "mobilenetv3small", "inceptionv3")
 ATTENTIONS = ("bahdanau", "luong")
 DECODER_CELLS = ("lstm", "gru")
-SMALL_CNN_SIZE = 128  # default input side of the small CNN trained with --backbone_weights none
-
-
-def default_cache_dir() -> str:
-    return str(Path.home() / ".cache" / "rnn-suite" / "captioning")
 
 
 @dataclasses.dataclass(frozen=True)
-class CaptioningConfig(TFDSConfig, GroupedFilesConfig):
+class CaptioningConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig):
     """Show, Attend and Tell: CNN feature grid, attention LSTM decoder, beam search."""
 
     APP = "captioning"
+    SMALL_CNN_SIZE = 128
 
     output_dir: str = option("runs/captioning", "Run directory")
     tfds_name: str = option(
@@ -33,22 +28,8 @@ class CaptioningConfig(TFDSConfig, GroupedFilesConfig):
     )
     max_train_images: int = option(0, "Use at most this many training images (0: all)", min=0)
     # Images.
-    backbone: str = option("efficientnetb0", "keras.applications image backbone", choices=BACKBONES)
-    backbone_weights: str = option(
-        "imagenet",
-        "imagenet (downloaded on first use; the backbone is frozen and its features cached), "
-        "none (a small CNN is trained end to end instead), or the path of a weights file",
-    )
-    image_size: int = option(
-        0,
-        f"Square input side in pixels (0: the backbone's own; {SMALL_CNN_SIZE} for the small "
-        "CNN of --backbone_weights none)",
-        min=0,
-    )
-    cache_dir: str = option(
-        default_cache_dir(),
-        "Where image features (and decoded pixels) are cached, keyed by image content, "
-        "backbone, weights and size",
+    cache_dir: str = default(
+        BackboneConfig, "cache_dir", str(Path.home() / ".cache" / "rnn-suite" / "captioning")
     )
     # Captions.
     min_word_count: int = option(
@@ -96,17 +77,3 @@ class CaptioningConfig(TFDSConfig, GroupedFilesConfig):
         "Fraction of train/ images (with all their captions) used for validation when the "
         "data has no val/ split",
     )
-
-    @property
-    def pretrained(self) -> bool:
-        """Whether a frozen pretrained backbone feeds the decoder (else the small CNN)."""
-        return self.backbone_weights != "none"
-
-    @property
-    def input_size(self) -> int:
-        """The square side images are resized to."""
-        if self.image_size:
-            return self.image_size
-        if not self.pretrained:
-            return SMALL_CNN_SIZE
-        return 299 if self.backbone == "inceptionv3" else 224

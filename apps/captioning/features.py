@@ -19,16 +19,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from apps.captioning.backbone import build_backbone
-from apps.captioning.backbone import weights_tag
 from apps.captioning.captions import Vocabulary
 from apps.captioning.captions import standardize
 from apps.captioning.config import CaptioningConfig
 from apps.captioning.data import ImageRecord
 from apps.captioning.data import Split
 from apps.captioning.data import warn
-from apps.captioning.images import load_pixels
+from shared.backbones import build_backbone
+from shared.backbones import weights_tag
 from shared.data import with_options
+from shared.images import load_pixels
 
 EXTRACT_BATCH = 32
 

@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
-from apps.captioning.backbone import small_cnn
 from apps.captioning.config import CaptioningConfig
+from shared.backbones import small_cnn
 from shared.layers import AttentionDecoder
 from shared.losses import MaskedSequenceLoss
 from shared.losses import masked_accuracy

@@ -12,10 +12,10 @@ from apps.captioning.captions import scoring_words
 from apps.captioning.config import CaptioningConfig
 from apps.captioning.data import CaptionData
 from apps.captioning.data import warn
-from apps.captioning.images import decode_image
 from apps.captioning.plots import map_change
 from apps.captioning.plots import plot_attention_maps
 from apps.captioning.scores import caption_scores
+from shared.images import decode_image
 
 PLOTTED = 4  # test images drawn with their attention maps
 SAMPLES = 8  # test captions written into metrics.json

@@ -9,7 +9,6 @@ from typing import Mapping
 import keras
 import tensorflow as tf
 
-from apps.captioning.backbone import check_weights
 from apps.captioning.captioner import Captioner
 from apps.captioning.captions import Vocabulary
 from apps.captioning.captions import standardize
@@ -24,6 +23,7 @@ from apps.captioning.model import build_model
 from apps.captioning.model import compile_model
 from apps.captioning.scoring import score_test_split
 from shared import io
+from shared.backbones import check_weights
 from shared.errors import UserError
 from shared.task import Datasets
 from shared.task import Evaluation

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from apps.captioning.backbone import build_backbone
 from apps.captioning.captions import Vocabulary
 from apps.captioning.config import CaptioningConfig
 from apps.captioning.data import load_splits
 from apps.captioning.features import FeatureCache
 from apps.captioning.features import caption_pairs
 from apps.captioning.features import make_dataset
+from shared.backbones import build_backbone
 from shared.errors import UserError
 from tests.apps.captioning.conftest import small_shapes
 

@@ -3,7 +3,8 @@
 `decode_image` decodes JPEG (with the accurate IDCT, pixel-exact with libjpeg/Pillow) and PNG,
 turns grayscale, CMYK, palette and alpha images into RGB, and applies the EXIF orientation of
 JPEGs, as Pillow's `ImageOps.exif_transpose` does. `load_pixels` resizes the result to the
-model's square input (the whole image, squeezed: a caption describes all of it).
+model's square input (the whole image, squeezed: a caption describes all of it);
+`resize_and_crop` keeps the aspect ratio and crops the centre (video frames).
 """
 
 import tensorflow as tf
@@ -88,6 +89,21 @@ def resize_pixels(image: tf.Tensor, size: int) -> tf.Tensor:
     """uint8 `[size, size, 3]`: the whole image resized (antialiased), rounded back to uint8."""
     resized = tf.image.resize(tf.cast(image, tf.float32), [size, size], antialias=True)
     return tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
+
+
+def resize_and_crop(images: tf.Tensor, size: int) -> tf.Tensor:
+    """uint8 `[..., size, size, 3]`: the shorter side resized to `size` (antialiased), the
+    centre cropped out of the longer one. Works on one image or a batch of equal-sized ones."""
+    height = tf.cast(tf.shape(images)[-3], tf.float32)
+    width = tf.cast(tf.shape(images)[-2], tf.float32)
+    scale = size / tf.minimum(height, width)
+    new_height = tf.maximum(size, tf.cast(tf.round(height * scale), tf.int32))
+    new_width = tf.maximum(size, tf.cast(tf.round(width * scale), tf.int32))
+    resized = tf.image.resize(tf.cast(images, tf.float32), [new_height, new_width], antialias=True)
+    top = (new_height - size) // 2
+    left = (new_width - size) // 2
+    cropped = resized[..., top : top + size, left : left + size, :]
+    return tf.cast(tf.round(tf.clip_by_value(cropped, 0.0, 255.0)), tf.uint8)
 
 
 def load_pixels(encoded: tf.Tensor, size: int) -> tf.Tensor:

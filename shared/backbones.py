@@ -1,15 +1,17 @@
 """The image encoders: a frozen keras.applications CNN, or a small CNN trained end to end.
 
 Both map uint8 pixels `[size, size, 3]` to a grid of region features `[positions, channels]`
-that the decoder attends over (7 x 7 positions for EfficientNetB0 at 224 pixels).
+(7 x 7 positions for EfficientNetB0 at 224 pixels), or with `pooling="avg"` to one vector.
+The apps with an image backbone (captioning, video) take their fields from `BackboneConfig`.
 """
 
 import hashlib
 from pathlib import Path
+from typing import Optional
 
 import keras
 
-from apps.captioning.config import CaptioningConfig
+from shared.config import BackboneConfig
 from shared.errors import UserError
 
 APPLICATIONS = {
@@ -22,7 +24,7 @@ SCALED_INPUTS = {"inceptionv3"}
 SMALL_CNN_GRID = 8  # the small CNN pools until its grid is about this many positions per side
 
 
-def check_weights(config: CaptioningConfig) -> None:
+def check_weights(config: BackboneConfig) -> None:
     """`UserError` when `--backbone_weights` names a file that does not exist."""
     weights = config.backbone_weights
     if weights not in ("imagenet", "none") and not Path(weights).is_file():
@@ -32,8 +34,9 @@ def check_weights(config: CaptioningConfig) -> None:
         )
 
 
-def build_backbone(config: CaptioningConfig) -> keras.Model:
-    """The frozen pretrained CNN of `--backbone` with `--backbone_weights` (imagenet or a file).
+def build_backbone(config: BackboneConfig, pooling: Optional[str] = None) -> keras.Model:
+    """The frozen pretrained CNN of `--backbone` with `--backbone_weights` (imagenet or a file):
+    uint8 pixels to regions `[positions, channels]`, or to `[channels]` with `pooling="avg"`.
 
     Raises `UserError` when the weights cannot be had (no network, missing or unfitting file).
     """
@@ -57,11 +60,14 @@ def build_backbone(config: CaptioningConfig) -> keras.Model:
         else pixels
     )
     grid = base(x, training=False)
-    regions = keras.layers.Reshape((-1, grid.shape[-1]), name="regions")(grid)
-    return keras.Model(pixels, regions, name=f"{config.backbone}_backbone")
+    if pooling == "avg":
+        features = keras.layers.GlobalAveragePooling2D(name="pooled")(grid)
+    else:
+        features = keras.layers.Reshape((-1, grid.shape[-1]), name="regions")(grid)
+    return keras.Model(pixels, features, name=f"{config.backbone}_backbone")
 
 
-def weights_tag(config: CaptioningConfig) -> str:
+def weights_tag(config: BackboneConfig) -> str:
     """What identifies the backbone's weights in the feature cache's key."""
     if config.backbone_weights == "imagenet":
         return "imagenet"
@@ -69,16 +75,17 @@ def weights_tag(config: CaptioningConfig) -> str:
     return f"file-{digest[:12]}"
 
 
-def small_cnn(size: int) -> keras.Sequential:
-    """Conv-norm-ReLU-pool blocks from uint8 pixels to about an 8 x 8 grid of regions.
+def small_cnn(size: int, grid: int = SMALL_CNN_GRID, filters: int = 32) -> keras.Sequential:
+    """Conv-norm-ReLU-pool blocks from uint8 pixels to about a `grid` x `grid` grid of regions
+    `[positions, channels]` (`filters` in the first block, doubling up to 256).
 
     Batch normalization with momentum 0.9 (Keras: 0.99): its moving statistics catch up with
     the weights within tens of steps, so validation scores the network that trained even in
     short runs (at 0.99 validation lagged training for several epochs).
     """
     layers = [keras.layers.Rescaling(1 / 255.0)]
-    side, filters = size, 32
-    while side // 2 >= SMALL_CNN_GRID or side == size:
+    side = size
+    while side // 2 >= grid or side == size:
         layers += [
             keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
             keras.layers.BatchNormalization(momentum=0.9),

@@ -9,9 +9,9 @@ import tensorflow as tf
 from PIL import Image
 from PIL import ImageOps
 
-from apps.captioning.images import decode_image
-from apps.captioning.images import exif_orientation
-from apps.captioning.images import load_pixels_batch
+from shared.images import decode_image
+from shared.images import exif_orientation
+from shared.images import load_pixels_batch
 
 
 def blocks(height=40, width=60, seed=0) -> np.ndarray:
