@@ -98,6 +98,48 @@ def hold_out_groups(
     )
 
 
+def validation_by_group(
+    items: list,
+    names: Sequence[str],
+    *,
+    pattern: str,
+    conventions: dict[str, str],
+    fraction: float,
+    seed: int,
+    noun: str,
+) -> tuple[list, list, dict]:
+    """Train and validation `items` (named `names`) with no group on both sides, and a report.
+
+    `pattern` (`--group_pattern`) names each item's group; without one, the first of
+    `conventions` (name -> regex) that matches every name is used. When none does, a random
+    split by item is made, which measures accuracy on groups training has seen, and says so.
+    `noun` is what a group is (a speaker, a video group) in the printed summary.
+    """
+    source = "--group_pattern"
+    if not pattern:
+        for convention, candidate in conventions.items():
+            if names and all(re.search(candidate, name) for name in names):
+                pattern, source = candidate, f"{convention} file names"
+                break
+    if not pattern:
+        print(
+            f"Validation: a random {fraction:.0%} of train/ (file names do not name the "
+            f"{noun}; pass --group_pattern to hold out whole groups)"
+        )
+        train, val = hold_out(items, fraction, seed)
+        return train, val, {"grouping": "random files"}
+    groups = file_groups(names, pattern)
+    train, val = hold_out_groups(list(zip(items, groups)), groups, fraction, seed)
+    held = sorted({group for _, group in val})
+    shown = ", ".join(held[:8]) + (", ..." if len(held) > 8 else "")
+    print(
+        f"Validation: {len(val)} files of {len(held)} {noun}(s) not in training ({shown}), "
+        f"grouped by {source}"
+    )
+    report = {"grouping": source, "pattern": pattern, "validation_groups": held}
+    return [item for item, _ in train], [item for item, _ in val], report
+
+
 def batch_sequences(
     batch_size: int,
     *,

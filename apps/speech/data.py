@@ -5,7 +5,6 @@ with the same TensorFlow functions the export uses (`apps.speech.audio`, `apps.s
 """
 
 import dataclasses
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -19,11 +18,9 @@ from apps.speech.wav import decode_wav
 from apps.speech.wav import wav_error
 from shared.data import AUTOTUNE
 from shared.data import count
-from shared.data import file_groups
-from shared.data import hold_out
-from shared.data import hold_out_groups
 from shared.data import load_tfds_dataset
 from shared.data import split_validation
+from shared.data import validation_by_group
 from shared.data import with_options
 from shared.errors import UserError
 
@@ -151,29 +148,15 @@ def validation_by_speaker(
     recognized. Files of unknown speakers fall back to a random split, which measures
     accuracy on voices training has heard (and says so).
     """
-    names = [path.name for path, _ in files]
-    pattern, source = config.group_pattern, "--group_pattern"
-    if not pattern:
-        for convention, candidate in SPEAKER_PATTERNS.items():
-            if all(re.search(candidate, name) for name in names):
-                pattern, source = candidate, f"{convention} file names"
-                break
-    if not pattern:
-        print(
-            "Validation: a random {:.0%} of train/ (file names do not name speakers; pass "
-            "--group_pattern to hold out whole speakers)".format(config.validation_split)
-        )
-        train, val = hold_out(files, config.validation_split, config.seed)
-        return train, val, {"grouping": "random files"}
-    groups = file_groups(names, pattern)
-    train, val = hold_out_groups(files, groups, config.validation_split, config.seed)
-    validating = set(val)
-    held = sorted({g for item, g in zip(files, groups) if item in validating})
-    print(
-        f"Validation: {len(val)} files of {len(held)} speaker(s) not in training "
-        f"({', '.join(held[:8])}{', ...' if len(held) > 8 else ''}), grouped by {source}"
+    return validation_by_group(
+        files,
+        [path.name for path, _ in files],
+        pattern=config.group_pattern,
+        conventions=SPEAKER_PATTERNS,
+        fraction=config.validation_split,
+        seed=config.seed,
+        noun="speaker",
     )
-    return train, val, {"grouping": source, "pattern": pattern, "validation_groups": held}
 
 
 def label_folders(split_dir: Path) -> tuple[str, ...]:

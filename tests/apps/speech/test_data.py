@@ -275,7 +275,7 @@ def test_group_pattern_names_the_groups_and_bad_patterns_are_clear_errors(tmp_pa
     assert len(takes("val")) == 1 and not takes("train") & takes("val")
     random = load_splits(dataclasses.replace(config, group_pattern=""))
     assert random.report["validation"] == {"grouping": "random files"}
-    assert "do not name speakers" in capsys.readouterr().out
+    assert "do not name the speaker" in capsys.readouterr().out
     for pattern, message in (("^(take", "not a regular expression"), ("^take", "capture group")):
         with pytest.raises(UserError, match=message):
             load_splits(dataclasses.replace(config, group_pattern=pattern))
