@@ -12,6 +12,7 @@ from shared.config import default
 from shared.config import option
 
 POOLINGS = ("attention", "mean")
+CLIP_MEANS = ("auto", "subtract", "keep")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,13 @@ class VideoConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig, RecurrentConfi
     frame_dropout: float = option(
         0.2, "Dropout on the frame vectors before the recurrent block", min=0.0, max=0.95
     )
+    clip_mean: str = option(
+        "auto",
+        "subtract: each frame (or frame feature) minus its clip's mean, so that only what "
+        "changes remains; keep: frames as they are; auto: subtract for the small CNN of "
+        "--backbone_weights none (it would learn backgrounds), keep for pretrained features",
+        choices=CLIP_MEANS,
+    )
     pooling: str = option("attention", "How the recurrent outputs pool over time", choices=POOLINGS)
     attention_units: int = option(64, "Hidden size of the attention pooling scores", min=1)
     head_dropout: float = option(0.3, "Dropout before the softmax layer", min=0.0, max=0.95)
@@ -66,3 +74,10 @@ class VideoConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig, RecurrentConfi
         "Fraction of train/ clips used for validation when the data has no val/ split (whole "
         "groups: UCF101 gXX names are recognized, or give --group_pattern)",
     )
+
+    @property
+    def subtracts_clip_mean(self) -> bool:
+        """Whether the model subtracts each clip's mean frame (see `--clip_mean`)."""
+        if self.clip_mean == "auto":
+            return not self.pretrained
+        return self.clip_mean == "subtract"

@@ -84,12 +84,11 @@ def read_frame_folder(folder: Path, num_frames: int, frame_step: int = 0) -> np.
     files = frame_files(folder)
     if not files:
         raise ClipError("no frame images (.jpg, .png)")
-    return decode_frames(
-        [files[i].read_bytes() for i in sample_indices(len(files), num_frames, frame_step)], folder
-    )
+    picked = sample_indices(len(files), num_frames, frame_step)
+    return decode_frames([files[i].read_bytes() for i in picked])
 
 
-def decode_frames(encoded: list[bytes], where: Path) -> np.ndarray:
+def decode_frames(encoded: list[bytes]) -> np.ndarray:
     """JPEG/PNG frames of one clip, uint8 `[frames, height, width, 3]`; all the same size."""
     images = []
     for data in encoded:

@@ -1,0 +1,236 @@
+"""The video app as a `shared.task.Task`: what the shared runner needs to know of it."""
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Callable
+from typing import Mapping
+
+import keras
+import numpy as np
+
+from apps.video.baseline import bag_of_frames
+from apps.video.cache import CachedClips
+from apps.video.cache import ClipCache
+from apps.video.cache import make_dataset
+from apps.video.config import VideoConfig
+from apps.video.data import FileSource
+from apps.video.data import VideoData
+from apps.video.data import load_splits
+from apps.video.data import warn
+from apps.video.decode import ClipError
+from apps.video.decode import is_clip
+from apps.video.export import make_endpoints
+from apps.video.model import attention_model
+from apps.video.model import build_model
+from apps.video.model import compile_model
+from apps.video.plots import plot_clip_attention
+from shared.backbones import check_weights
+from shared.errors import UserError
+from shared.evaluation import classifier_report
+from shared.evaluation import print_classes
+from shared.task import Datasets
+from shared.task import Evaluation
+from shared.task import Serving
+from shared.task import Task
+from shared.task import Trained
+
+PLOTTED_CLIPS = 4
+
+
+@dataclasses.dataclass
+class ClipInputs:
+    """Nothing is fitted to the data: the cache that turns clips into model inputs."""
+
+    cache: ClipCache
+
+
+class VideoTask(Task):
+    config_class = VideoConfig
+    training_keys = ("data", "features", "bag_of_frames")
+    predict_inputs = ("CLIP", "Video file(s) or folder(s) of frame images")
+
+    def load_data(self, config: VideoConfig) -> tuple[VideoData, VideoConfig]:
+        check_weights(config)  # before the run directory is touched
+        if not config.pretrained:
+            print(
+                "--backbone_weights none: a small frame CNN is trained end to end on "
+                f"{config.input_size}x{config.input_size} frames (frozen random "
+                f"{config.backbone} features would carry no information)"
+            )
+        data = load_splits(config)
+        # Every clip is read (or found in the cache) now, before anything is written: a
+        # split with no readable clip stops the run here.
+        data.cache = ClipCache(config)
+        for split in ("train", "val", "test"):
+            self.cached(ClipInputs(data.cache), data, split)
+        return data, dataclasses.replace(config, class_names=data.class_names)
+
+    def fit_preprocessing(self, config, data: VideoData) -> ClipInputs:
+        return ClipInputs(data.cache)
+
+    def save_preprocessing(self, inputs: ClipInputs, folder: Path) -> None:
+        (folder / "cache.txt").write_text(f"{inputs.cache.folder}\n", encoding="utf-8")
+
+    def load_preprocessing(self, config, folder: Path) -> ClipInputs:
+        return ClipInputs(ClipCache(config))
+
+    def cached(self, inputs: ClipInputs, data: VideoData, split: str) -> CachedClips:
+        """The split's clips through the cache (read once per run), reported in `data`."""
+        if split in data.cached:
+            return data.cached[split]
+        clips = data.cached[split] = inputs.cache.prepare(data.splits[split], split)
+        if not clips.records:
+            raise UserError(f"no clip of the {split} split could be read (see the warnings)")
+        data.report[split] = {
+            "clips": len(clips.records),
+            "unreadable_clips": len(clips.unreadable),
+            "unreadable": clips.unreadable[:20],
+            "cached_clips_reused": clips.reused,
+            "clips_decoded": clips.computed,
+            "frames": _frame_counts(clips.lengths),
+        }
+        return clips
+
+    def make_datasets(self, config, data: VideoData, inputs: ClipInputs) -> Datasets:
+        datasets, examples = {}, {}
+        for split in ("train", "val"):
+            clips = self.cached(inputs, data, split)
+            datasets[split] = make_dataset(inputs.cache, clips, config, training=split == "train")
+            examples[split] = len(clips.records)
+        return Datasets(datasets["train"], datasets["val"], examples)
+
+    def build_model(self, config, inputs: ClipInputs, *, steps_per_epoch: int) -> keras.Model:
+        classes = len(config.class_names)
+        model = build_model(config, num_classes=classes, frame_shape=inputs.cache.frame_shape)
+        return compile_model(model, config, num_classes=classes)
+
+    def after_fit(self, trained: Trained) -> dict:
+        config, data, cache = trained.config, trained.data, trained.preprocessing.cache
+        datasets = {
+            split: make_dataset(
+                cache, self.cached(trained.preprocessing, data, split), config, training=False
+            )
+            for split in ("train", "val", "test")
+        }
+        print("Fitting the bag-of-frames baseline (mean frame vector, no recurrence)")
+        return {
+            "bag_of_frames": bag_of_frames(
+                trained.model, datasets, config.class_names, config.seed
+            ),
+            "data": data.report,
+            "features": {
+                "cache": str(cache.folder),
+                "input": "backbone features" if config.pretrained else "pixels",
+                "frame_shape": list(cache.frame_shape),
+            },
+        }
+
+    def serving(self, model, config, data, inputs: ClipInputs) -> Serving:
+        backbone = inputs.cache.backbone
+        return Serving(
+            make_endpoints(model, config, backbone),
+            track=[m for m in (model, backbone) if m is not None],
+        )
+
+    def evaluate(self, evaluation: Evaluation) -> dict:
+        config, data = evaluation.config, evaluation.data
+        cache = data.cache
+        serve = evaluation.serving["serving_default"]
+        labels, probabilities, kept, unreadable = [], [], [], []
+        batch: list[tuple] = []
+
+        def flush():
+            frames = np.zeros((len(batch), config.num_frames, *batch[0][1].shape[1:]), np.uint8)
+            for row, (_, pixels) in zip(frames, batch):
+                row[: len(pixels)] = pixels
+            probabilities.append(serve(frames=frames)["probabilities"].numpy())
+            labels.extend(record.label for record, _ in batch)
+            batch.clear()
+
+        print("Classifying the test clips with the exported model")
+        for record, key, source in data.splits["test"].sources():
+            try:
+                pixels = cache.pixels(key, source)
+            except ClipError as error:
+                unreadable.append(f"{record.name}: {error}")
+                continue
+            batch.append((record, pixels))
+            if len(kept) < PLOTTED_CLIPS:
+                kept.append((record, pixels))
+            if len(batch) == config.batch_size:
+                flush()
+        if batch:
+            flush()
+        warn("test clips that cannot be read (left out)", unreadable)
+        if not labels:
+            raise UserError("no clip of the test split could be read (see the warnings)")
+        train_labels = np.array([r.label for r in data.splits["train"].records])
+        classes = len(config.class_names)
+        metrics = classifier_report(
+            np.array(labels),
+            np.concatenate(probabilities),
+            train_labels,
+            config.class_names,
+            evaluation.plots,
+            top_k=5 if classes > 5 else 1,
+        )
+        metrics["test_data"] = {"unreadable_clips": len(unreadable), "unreadable": unreadable[:20]}
+        if evaluation.model is not None:
+            self._plot_attention(evaluation.model, cache, kept, config, evaluation.plots)
+        return metrics
+
+    def _plot_attention(self, model, cache: ClipCache, kept, config, plots: Path) -> None:
+        explain = attention_model(model)
+        if explain is None or not kept:
+            return
+        rows = []
+        for record, pixels in kept:
+            inputs = {
+                "frames": cache.model_inputs(pixels)[np.newaxis],
+                "length": np.array([len(pixels)], np.int32),
+            }
+            probabilities, weights = (v.numpy()[0] for v in explain(inputs, training=False))
+            predicted = config.class_names[int(probabilities.argmax())]
+            rows.append((pixels, weights, config.class_names[record.label], predicted))
+        plot_clip_attention(rows, plots / "attention.png")
+
+    def summary(self, metrics: dict) -> str:
+        bag = metrics.get("bag_of_frames", {}).get("accuracy")
+        bag_text = f"bag of frames {bag:.4f}, " if bag is not None else ""
+        return (
+            f"test accuracy {metrics['accuracy']:.4f} ({bag_text}majority baseline "
+            f"{metrics['baseline_majority']['accuracy']:.4f})"
+        )
+
+    def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
+
+    def predict(
+        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+    ) -> None:
+        for item in args.inputs:  # one clip at a time: clips differ in size
+            path = Path(item)
+            if not path.exists() or not is_clip(path):
+                raise UserError(f"{path}: not a video file (.mp4 .avi .mov .webm .mkv) or folder")
+            try:
+                frames = FileSource(path).read(config.num_frames, config.frame_step)
+            except ClipError as error:
+                raise UserError(f"{path}: {error}") from None
+            outputs = serving["serving_default"](frames=frames[np.newaxis])
+            print_classes(
+                [item],
+                outputs["label"].numpy(),
+                outputs["probabilities"].numpy(),
+                config.class_names,
+                top=args.top,
+            )
+
+
+def _frame_counts(lengths: list[int]) -> dict:
+    values = np.asarray(lengths)
+    return {
+        "min": int(values.min()),
+        "mean": round(float(values.mean()), 2),
+        "max": int(values.max()),
+    }
