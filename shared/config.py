@@ -103,6 +103,15 @@ RECURRENT_FIELDS = (
 )
 
 
+# The default search space of the recurrent block and the training loop (`tuning.space`
+# syntax); apps add their own dimensions to it in `SEARCH_SPACE` next to their config.
+RECURRENT_SPACE = (
+    "cell=lstm,gru;units=32,64,128;num_layers=1,2;bidirectional=true,false;"
+    "dropout=0.0..0.5;recurrent_dropout=0.0,0.2;l2=0.0,1e-5,1e-4;"
+    "learning_rate=1e-4..1e-2:log;batch_size=32,64"
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class RecurrentConfig(BaseConfig):
     """`BaseConfig` plus the recurrent block (`shared.layers.RecurrentStack`) of the app's model.

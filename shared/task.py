@@ -94,6 +94,10 @@ class Task(abc.ABC):
     # The validation metric that early stopping and the best checkpoint follow.
     selection_metric: ClassVar[str] = "val_loss"
     selection_mode: ClassVar[str] = "min"
+    # The headline test metric in `metrics.json` (a dotted path) and whether higher is better:
+    # what a tuning summary compares between configurations.
+    test_metric: ClassVar[str] = "accuracy"
+    test_mode: ClassVar[str] = "max"
     # Keys of `metrics.json` that describe training rather than the test data: `evaluate`
     # keeps them (with the runner's own: epochs, timing) and recomputes everything else.
     training_keys: ClassVar[tuple[str, ...]] = ()

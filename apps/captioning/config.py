@@ -14,6 +14,14 @@ ATTENTIONS = ("bahdanau", "luong")
 DECODER_CELLS = ("lstm", "gru")
 
 
+# The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
+SEARCH_SPACE = (
+    "cell=lstm,gru;units=256,512;embedding_dim=128,256;attention=bahdanau,luong;"
+    "dropout=0.0..0.5;l2=0.0,1e-5;attention_penalty=0.0,1.0;"
+    "learning_rate=1e-4..1e-2:log;batch_size=32,64"
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class CaptioningConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig):
     """Show, Attend and Tell: CNN feature grid, attention LSTM decoder, beam search."""

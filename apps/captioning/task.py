@@ -43,6 +43,7 @@ class Captions:
 
 
 class CaptioningTask(Task):
+    test_metric = "beam.cider"
     config_class = CaptioningConfig
     training_keys = ("data", "features", "train_captions_per_second")
     predict_inputs = ("IMAGE", "JPEG or PNG image file(s)")

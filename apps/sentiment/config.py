@@ -2,12 +2,17 @@
 
 import dataclasses
 
+from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
 from shared.config import option
 
 POOLINGS = ("last", "mean_max")
+
+
+# The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
+SEARCH_SPACE = RECURRENT_SPACE + ";embedding_dim=32,64,128;pooling=last,mean_max;head_dropout=0.0..0.5"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,12 +4,17 @@ import dataclasses
 
 from shared.config import BaseConfig
 from shared.config import GroupedFilesConfig
+from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
 from shared.config import option
 
 UTTERANCE_NORMALIZATIONS = ("none", "mean", "mean_var")
+
+
+# The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
+SEARCH_SPACE = RECURRENT_SPACE + ";cepstral_coefficients=0,13,20;conv_filters=16,32,64"
 
 
 @dataclasses.dataclass(frozen=True)

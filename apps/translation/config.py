@@ -3,6 +3,7 @@
 import dataclasses
 
 from shared.config import BaseConfig
+from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
@@ -10,6 +11,13 @@ from shared.config import option
 
 ATTENTIONS = ("bahdanau", "luong")
 DECODER_CELLS = ("gru", "lstm")
+
+
+# The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
+SEARCH_SPACE = (
+    RECURRENT_SPACE.replace("cell=lstm,gru", "cell=gru,lstm")
+    + ";attention=bahdanau,luong;embedding_dim=128,256;decoder_units=128,256,512"
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from shared.config import BackboneConfig
 from shared.config import BaseConfig
 from shared.config import GroupedFilesConfig
+from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
@@ -13,6 +14,10 @@ from shared.config import option
 
 POOLINGS = ("attention", "mean")
 CLIP_MEANS = ("auto", "subtract", "keep")
+
+
+# The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
+SEARCH_SPACE = RECURRENT_SPACE + ";frame_units=64,128,256;pooling=attention,mean"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,7 @@ import dataclasses
 from typing import Optional
 
 from shared.config import BaseConfig
+from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import default
 from shared.config import option
@@ -20,6 +21,10 @@ JENA_DEFAULTS = {
     "target_columns": ("T (degC)",),
     "resample": "1h",
 }
+
+
+# The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
+SEARCH_SPACE = RECURRENT_SPACE + ";input_steps=24,48,72,120"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,6 +35,8 @@ STATISTICS_FILE = "statistics.json"
 
 
 class WeatherTask(Task):
+    test_metric = "model.mae"
+    test_mode = "min"
     config_class = WeatherConfig
     # Early stopping watches the validation MAE of the average forecast, the exported model.
     selection_metric = "val_mae"
