@@ -156,8 +156,8 @@ class VideoTask(Task):
                 unreadable.append(f"{record.name}: {error}")
                 continue
             batch.append((record, pixels))
-            if len(kept) < PLOTTED_CLIPS:
-                kept.append((record, pixels))
+            if len(kept) < PLOTTED_CLIPS and record.label not in {r.label for r, _ in kept}:
+                kept.append((record, pixels))  # the first clip of a few different classes
             if len(batch) == config.batch_size:
                 flush()
         if batch:

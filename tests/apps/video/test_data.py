@@ -53,7 +53,7 @@ def test_bad_layouts_are_named(tmp_path, remove, message):
         load_splits(VideoConfig(data_dir=str(root), **FLAGS))
 
 
-def test_the_cache_skips_unreadable_clips_and_is_reused(tmp_path, capsys):
+def test_the_cache_skips_unreadable_clips_and_is_reused_by_a_second_run(tmp_path, capsys):
     root = small_motion(tmp_path / "data", train=4, test=2)
     (root / "test" / "left" / "corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"x" * 99)
     (root / "test" / "left" / "empty_clip").mkdir()

@@ -92,16 +92,6 @@ def test_export_takes_raw_frames_in_a_clean_process(trained_run, tmp_path):
     assert answer["empty"] == 2
 
 
-def test_a_second_run_reuses_the_cache(trained_run, tmp_path):
-    _, data_dir, cache = trained_run
-    run_dir = tmp_path / "again"
-    argv = ["--data_dir", str(data_dir), "--output_dir", str(run_dir), "--cache_dir", str(cache)]
-    assert train.main([*argv, *TINY_FLAGS]) == 0
-    data = json.loads((run_dir / "metrics.json").read_text())["data"]
-    assert data["train"]["cached_clips_reused"] == data["train"]["clips"]
-    assert data["train"]["clips_decoded"] == 0 and data["test"]["clips_decoded"] == 0
-
-
 def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):
     run_dir = copy_of(trained_run[0], tmp_path)
     before = json.loads((run_dir / "metrics.json").read_text())
