@@ -70,3 +70,15 @@ def test_values_take_the_fields_types():
     values = typed_values({"bidirectional": 1, "units": 64, "dropout": 0}, SentimentConfig)
     assert values == {"bidirectional": True, "units": 64, "dropout": 0.0}
     assert isinstance(values["bidirectional"], bool) and isinstance(values["dropout"], float)
+
+
+def test_the_verdict_weighs_the_gain_against_the_seed_spread():
+    from tuning.results import compare
+
+    clear = compare([0.80, 0.81, 0.82], [0.70, 0.71, 0.72], higher_is_better=True)
+    assert clear["verdict"] == "the best trial beats the default configuration"
+    noisy = compare([0.80, 0.60, 0.90], [0.70, 0.75, 0.65], higher_is_better=True)
+    assert noisy["verdict"].startswith("no clear difference")
+    lower = compare([2.0, 2.1], [1.5, 1.6], higher_is_better=False)  # e.g. an MAE
+    assert lower["verdict"] == "the default configuration beats the best trial"
+    assert lower["gain"] == pytest.approx(-0.5)
