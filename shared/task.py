@@ -101,6 +101,9 @@ class Task(abc.ABC):
     # Keys of `metrics.json` that describe training rather than the test data: `evaluate`
     # keeps them (with the runner's own: epochs, timing) and recomputes everything else.
     training_keys: ClassVar[tuple[str, ...]] = ()
+    # Config fields that what `fit_preprocessing` learns depends on: a tuning search fits the
+    # preprocessing again for a trial that changes one of them (and once otherwise).
+    preprocessing_fields: ClassVar[tuple[str, ...]] = ()
     # The `predict` command's positional inputs: (metavar, help).
     predict_inputs: ClassVar[tuple[str, str]] = ("INPUT", "Input file or string")
 

@@ -41,8 +41,20 @@ class TaskHyperModel(keras_tuner.HyperModel):
     ):
         super().__init__(name=task.name)
         self.task, self.config, self.data = task, config, data
-        self.preprocessing, self.dimensions = preprocessing, dimensions
+        self.dimensions = dimensions
+        self.preprocessings = {self._preprocessing_key(config): preprocessing}
         self.datasets: dict[tuple, Any] = {}
+
+    def _preprocessing_key(self, config: Any) -> tuple:
+        return tuple(str(getattr(config, name)) for name in self.task.preprocessing_fields)
+
+    def preprocessing_for(self, config: Any) -> Any:
+        """The fitted preprocessing for `config`: fitted once, and again only for a trial that
+        changes a field it depends on (`Task.preprocessing_fields`)."""
+        key = self._preprocessing_key(config)
+        if key not in self.preprocessings:
+            self.preprocessings[key] = self.task.fit_preprocessing(config, self.data)
+        return self.preprocessings[key]
 
     @property
     def objective(self) -> keras_tuner.Objective:
@@ -68,7 +80,8 @@ class TaskHyperModel(keras_tuner.HyperModel):
             )
         )
         if key not in self.datasets:
-            self.datasets = {key: self.task.make_datasets(config, self.data, self.preprocessing)}
+            preprocessing = self.preprocessing_for(config)
+            self.datasets = {key: self.task.make_datasets(config, self.data, preprocessing)}
         return self.datasets[key]
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
@@ -76,7 +89,8 @@ class TaskHyperModel(keras_tuner.HyperModel):
         config = self.config_for(hp)
         examples = self._datasets(config).examples["train"]
         steps = math.ceil(examples / config.batch_size)
-        return self.task.build_model(config, self.preprocessing, steps_per_epoch=steps)
+        preprocessing = self.preprocessing_for(config)
+        return self.task.build_model(config, preprocessing, steps_per_epoch=steps)
 
     def run(
         self, hp: keras_tuner.HyperParameters, run_dir: Path, *, epochs=None, execution: int = 0

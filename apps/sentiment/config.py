@@ -12,7 +12,9 @@ POOLINGS = ("last", "mean_max")
 
 
 # The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
-SEARCH_SPACE = RECURRENT_SPACE + ";embedding_dim=32,64,128;pooling=last,mean_max;head_dropout=0.0..0.5"
+SEARCH_SPACE = (
+    RECURRENT_SPACE + ";embedding_dim=32,64,128;pooling=last,mean_max;head_dropout=0.0..0.5"
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 import dataclasses
 
+from shared.config import RECURRENT_SPACE
 from shared.config import BaseConfig
 from shared.config import GroupedFilesConfig
-from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default

@@ -48,6 +48,20 @@ class FeatureStatistics:
 class SpeechTask(Task):
     config_class = SpeechConfig
     predict_inputs = ("WAV", "WAV file (any rate or format)")
+    # The feature statistics are per band of these features.
+    preprocessing_fields = (
+        "sample_rate",
+        "clip_seconds",
+        "mel_bins",
+        "window_ms",
+        "hop_ms",
+        "max_frequency",
+        "pre_emphasis",
+        "dynamic_range_db",
+        "cepstral_coefficients",
+        "utterance_normalization",
+        "ignore_silence",
+    )
 
     def load_data(self, config: SpeechConfig) -> tuple[Splits, SpeechConfig]:
         splits = load_splits(config)

@@ -3,10 +3,10 @@
 import dataclasses
 from pathlib import Path
 
+from shared.config import RECURRENT_SPACE
 from shared.config import BackboneConfig
 from shared.config import BaseConfig
 from shared.config import GroupedFilesConfig
-from shared.config import RECURRENT_SPACE
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default

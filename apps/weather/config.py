@@ -3,8 +3,8 @@
 import dataclasses
 from typing import Optional
 
-from shared.config import BaseConfig
 from shared.config import RECURRENT_SPACE
+from shared.config import BaseConfig
 from shared.config import RecurrentConfig
 from shared.config import default
 from shared.config import option

@@ -120,6 +120,24 @@ def test_confirmation_retrains_both_configurations_over_seeds(tmp_path, fake_tra
     assert confirmation["best"]["std"] > 0
 
 
+@pytest.mark.parametrize("tuner", ["random", "bayesian", "hyperband"])
+def test_every_tuner_runs_trials_and_picks_the_best(tmp_path, fake_training, tuner):
+    calls, _, trained = fake_training
+    data, output = reviews(tmp_path / "reviews"), tmp_path / "search"
+    argv = [
+        *sentiment_argv(data, output, "--tuner", tuner, "--max_trials", "3"),
+        "--space",
+        "units=1,2,3,4,5,6",
+        "--epochs",
+        "3",
+    ]
+    assert search.main(argv) == 0
+    rows = read_rows(output)
+    assert rows and all(r["status"] == "COMPLETED" for r in rows)
+    best = min(rows, key=lambda r: float(r["objective"]))  # objective 1 / units, minimised
+    assert trained[0].units == int(best["units"]) == max(calls)
+
+
 def test_a_failing_trial_is_recorded_and_the_search_goes_on(tmp_path, fake_training):
     calls, plan, _ = fake_training
     plan["fail"] = {1}
@@ -240,11 +258,13 @@ def app_case(app: str, root: Path) -> tuple[list[str], str]:
         return ["--data_dir", str(root), *flags], "units=4,8;input_steps=12,24;batch_size=32"
     if app == "speech":
         from tests.apps.speech.conftest import TINY_FLAGS
-        from tests.apps.speech.conftest import clip_folder
+        from tests.apps.speech.conftest import write_clips
 
+        write_clips(root, "train", copies=8)
+        write_clips(root, "test", copies=4)
         return [
             "--data_dir",
-            str(clip_folder(root)),
+            str(root),
             *TINY_FLAGS,
         ], "units=4;cepstral_coefficients=0,12;conv_filters=4;batch_size=8"
     if app == "translation":
@@ -256,6 +276,7 @@ def app_case(app: str, root: Path) -> tuple[list[str], str]:
             "--data_dir",
             str(data),
             *TINY_FLAGS,
+            "--no-cosine_decay",
         ], "units=8,12;decoder_units=16;embedding_dim=8;batch_size=8"
     if app == "captioning":
         from tests.apps.captioning.conftest import TINY_FLAGS
