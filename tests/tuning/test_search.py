@@ -49,6 +49,7 @@ def read_rows(output: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow  # ~30 s; the distributed test below runs a real search in the quick suite
 def test_a_random_search_writes_results_and_a_complete_best_run(tmp_path):
     data, output = reviews(tmp_path / "reviews"), tmp_path / "search"
     argv = sentiment_argv(data, output, "--max_trials", "2")
