@@ -17,6 +17,7 @@ from typing import Any
 
 import keras
 import keras_tuner
+import tensorflow as tf
 
 from shared.errors import UserError
 from shared.task import Task
@@ -120,8 +121,11 @@ class TaskHyperModel(keras_tuner.HyperModel):
                 mode=self.task.selection_mode,
                 verbose=2,
             )
-        except (UserError, ValueError) as error:
-            raise keras_tuner.errors.FailedTrialError(str(error)) from None
+        except (UserError, ValueError, MemoryError, tf.errors.OpError) as error:
+            # Out of memory, a combination the app rejects, a kernel error: this trial fails
+            # (recorded with the reason); the search goes on.
+            reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+            raise keras_tuner.errors.FailedTrialError(f"{type(error).__name__}: {reason}") from None
         if result.stop_reason == "nan":
             raise keras_tuner.errors.FailedTrialError(
                 f"the loss became NaN in epoch {len(result.history)}"

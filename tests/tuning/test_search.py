@@ -317,3 +317,19 @@ def test_a_random_search_of_every_app_completes(tmp_path, app):
     assert len(rows) == 2 and all(r["status"] == "COMPLETED" for r in rows), rows
     assert (output / "best" / "metrics.json").exists()
     assert (output / "best" / "export" / "1").is_dir()
+
+
+def test_out_of_memory_fails_the_trial_with_its_reason(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    from tuning import hypermodel
+
+    def out_of_memory(*args, **kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
+
+    monkeypatch.setattr(hypermodel, "fit", out_of_memory)
+    data, output = reviews(tmp_path / "reviews"), tmp_path / "search"
+    assert search.main(sentiment_argv(data, output, "--max_trials", "1")) == 1  # none completed
+    rows = read_rows(output)
+    assert rows[0]["status"] == "FAILED"
+    assert "ResourceExhaustedError: OOM when allocating tensor" in rows[0]["reason"]
