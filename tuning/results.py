@@ -52,8 +52,11 @@ def write_results(rows: list[dict], path: Path) -> None:
             writer.writerows(rows)
 
 
-def plot_results(rows: list[dict], names: list[str], objective: str, folder: Path) -> None:
-    """`objective_by_trial.png` and `objective_vs_<hyperparameter>.png` for each one."""
+def plot_results(
+    rows: list[dict], names: list[str], objective: str, folder: Path, log_names=frozenset()
+) -> None:
+    """`objective_by_trial.png` and `objective_vs_<hyperparameter>.png` for each one
+    (`log_names`: hyperparameters sampled on a log scale, drawn on one)."""
     done = [r for r in rows if r["objective"] != ""]
     if not done:
         return
@@ -69,7 +72,7 @@ def plot_results(rows: list[dict], names: list[str], objective: str, folder: Pat
         figure, axis = plt.subplots(figsize=(4.5, 3.5))
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             axis.scatter(values, [r["objective"] for r in done])
-            if len(set(values)) > 1 and min(values) > 0 and max(values) / min(values) > 50:
+            if name in log_names:
                 axis.set_xscale("log")
         else:
             labels = sorted({str(v) for v in values})

@@ -155,7 +155,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     names = list(dimensions)
     rows = trial_rows(tuner, names)
     write_results(rows, output / "results.csv")
-    plot_results(rows, names, task.selection_metric, output / "plots")
+    logs = {name for name, dimension in dimensions.items() if dimension.log}
+    plot_results(rows, names, task.selection_metric, output / "plots", logs)
     completed = [r for r in rows if r["objective"] != ""]
     if not completed:
         raise UserError(f"no trial completed (see {output / 'results.csv'})")
