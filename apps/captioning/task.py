@@ -44,6 +44,14 @@ class Captions:
 
 class CaptioningTask(Task):
     test_metric = "beam.cider"
+    # The vocabulary, and the image cache (backbone, weights, size).
+    preprocessing_fields = (
+        "min_word_count",
+        "backbone",
+        "backbone_weights",
+        "image_size",
+        "cache_dir",
+    )
     config_class = CaptioningConfig
     training_keys = ("data", "features", "train_captions_per_second")
     predict_inputs = ("IMAGE", "JPEG or PNG image file(s)")

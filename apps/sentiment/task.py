@@ -34,6 +34,7 @@ VOCABULARY_FILE = "vocabulary.txt"
 
 
 class SentimentTask(Task):
+    preprocessing_fields = ("vocab_size",)  # the vocabulary
     config_class = SentimentConfig
     training_keys = ("vocabulary_size",)
     predict_inputs = ("INPUT", "Text file or review string")

@@ -46,6 +46,7 @@ class Vocabularies:
 
 class TranslationTask(Task):
     test_metric = "beam.bleu"
+    preprocessing_fields = ("vocab_size", "lowercase", "vocab_sample_pairs", "max_length")
     config_class = TranslationConfig
     training_keys = ("data", "train_target_tokens_per_second")
     predict_inputs = ("INPUT", "Sentence or text file (one sentence per line)")

@@ -49,6 +49,15 @@ class VideoTask(Task):
     config_class = VideoConfig
     training_keys = ("data", "features", "bag_of_frames")
     predict_inputs = ("CLIP", "Video file(s) or folder(s) of frame images")
+    # What the clip cache holds depends on these (a search that changes one reads the clips again).
+    preprocessing_fields = (
+        "backbone",
+        "backbone_weights",
+        "image_size",
+        "num_frames",
+        "frame_step",
+        "cache_dir",
+    )
 
     def load_data(self, config: VideoConfig) -> tuple[VideoData, VideoConfig]:
         check_weights(config)  # before the run directory is touched
@@ -67,7 +76,11 @@ class VideoTask(Task):
         return data, dataclasses.replace(config, class_names=data.class_names)
 
     def fit_preprocessing(self, config, data: VideoData) -> ClipInputs:
-        return ClipInputs(data.cache)
+        same = all(
+            getattr(config, name) == getattr(data.cache.config, name)
+            for name in self.preprocessing_fields
+        )
+        return ClipInputs(data.cache if same else ClipCache(config))
 
     def save_preprocessing(self, inputs: ClipInputs, folder: Path) -> None:
         (folder / "cache.txt").write_text(f"{inputs.cache.folder}\n", encoding="utf-8")
@@ -77,9 +90,10 @@ class VideoTask(Task):
 
     def cached(self, inputs: ClipInputs, data: VideoData, split: str) -> CachedClips:
         """The split's clips through the cache (read once per run), reported in `data`."""
-        if split in data.cached:
-            return data.cached[split]
-        clips = data.cached[split] = inputs.cache.prepare(data.splits[split], split)
+        key = (split, str(inputs.cache.folder))
+        if key in data.cached:
+            return data.cached[key]
+        clips = data.cached[key] = inputs.cache.prepare(data.splits[split], split)
         if not clips.records:
             raise UserError(f"no clip of the {split} split could be read (see the warnings)")
         data.report[split] = {

@@ -122,3 +122,23 @@ def test_frame_folder_clips_of_odd_sizes_are_cropped_square(tmp_path):
     clips = ClipCache(config).prepare(data.splits["val"], "val")
     pixels = np.fromfile(clips.files[0], np.uint8).reshape(-1, 16, 16, 3)
     assert pixels.shape[0] == 3 and [int(p.mean()) for p in pixels] == [0, 40, 80]
+
+
+def test_a_search_trial_with_other_frames_reads_its_own_cache(tmp_path):
+    """What a tuning trial does when it changes `--num_frames`: the preprocessing (the clip
+    cache) is fitted again for it, and its datasets hold that many frames."""
+    import dataclasses
+
+    from apps.video.task import VideoTask
+
+    root = small_motion(tmp_path / "data", train=4, test=2)
+    config = VideoConfig(data_dir=str(root), cache_dir=str(tmp_path / "cache"), **FLAGS)
+    task = VideoTask()
+    data, config = task.load_data(config)
+    same = task.fit_preprocessing(config, data)
+    assert same.cache is data.cache
+    other = dataclasses.replace(config, num_frames=2)
+    inputs = task.fit_preprocessing(other, data)
+    assert inputs.cache.folder != data.cache.folder
+    batch, _ = next(iter(task.make_datasets(other, data, inputs).train))
+    assert batch["frames"].shape[1] == 2
