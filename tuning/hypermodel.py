@@ -19,7 +19,10 @@ import keras
 import keras_tuner
 import tensorflow as tf
 
+from shared.callbacks import load_state
+from shared.callbacks import save_state
 from shared.errors import UserError
+from shared.run_dir import RunDir
 from shared.task import Task
 from shared.training import fit
 from shared.training import prepare_run
@@ -142,6 +145,15 @@ class TaskHyperModel(keras_tuner.HyperModel):
         return {name: best}
 
 
+def reopen(run_dir: Path) -> None:
+    """Let a run that finished its epoch budget train on with a larger one (Hyperband's next
+    round). A run that stopped early, or whose loss became NaN, stays stopped."""
+    state_dir = RunDir(run_dir).resume_state
+    state = load_state(state_dir)
+    if state and state.get("stop_reason") == "completed":
+        save_state(state_dir, state["history"], state.get("weights"), stop_reason=None)
+
+
 class TaskTuner:
     """Runs a trial with `TaskHyperModel.run` (mixed into Keras Tuner's tuners below)."""
 
@@ -157,6 +169,7 @@ class TaskTuner:
                 earlier = Path(self.get_trial_dir(past)) / f"execution_{execution}"
                 if earlier.is_dir():
                     shutil.copytree(earlier, run_dir)
+                    reopen(run_dir)
             results.append(self.hypermodel.run(hp, run_dir, epochs=epochs, execution=execution))
         return results
 

@@ -333,3 +333,21 @@ def test_out_of_memory_fails_the_trial_with_its_reason(tmp_path, monkeypatch):
     rows = read_rows(output)
     assert rows[0]["status"] == "FAILED"
     assert "ResourceExhaustedError: OOM when allocating tensor" in rows[0]["reason"]
+
+
+def test_hyperband_continues_a_run_that_used_its_budget_not_one_that_stopped(tmp_path):
+    from shared.callbacks import load_state
+    from shared.callbacks import save_state
+    from shared.run_dir import RunDir
+    from tuning.hypermodel import reopen
+
+    history = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.4}]
+    for reason, after in (("completed", None), ("early_stopping", "early_stopping")):
+        run_dir = tmp_path / reason
+        state_dir = RunDir(run_dir).resume_state
+        state_dir.mkdir(parents=True)
+        save_state(state_dir, history, "epoch-2.weights.h5", stop_reason=reason)
+        reopen(run_dir)
+        state = load_state(state_dir)
+        assert state["stop_reason"] == after and state["history"] == history
+        assert state["weights"] == "epoch-2.weights.h5"
