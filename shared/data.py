@@ -2,6 +2,7 @@
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 from typing import Callable
 from typing import Optional
@@ -96,6 +97,47 @@ def hold_out_groups(
         [item for item, group in zip(items, groups) if group not in held],
         [item for item, group in zip(items, groups) if group in held],
     )
+
+
+def label_split_folders(
+    root: Path, class_names: Sequence[str], layout: str, skip: Sequence[str] = ()
+) -> tuple[list[str], tuple[str, ...]]:
+    """The split folders of `<root>/<split>/<label>/...` (train and test required, val
+    optional) and the class names: `class_names`, or else the label folders of train/.
+
+    `UserError` names what is wrong: no root, a missing split, fewer than two classes, a label
+    folder not among the classes. `layout` is shown in those messages; folders named in `skip`
+    (and hidden ones) are not labels.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(f"--data_dir {root}: no such folder")
+    names = [s for s in ("train", "val", "test") if (root / s).is_dir()]
+    for required in ("train", "test"):
+        if required not in names:
+            raise UserError(f"--data_dir {root}: missing the {required}/ folder (layout: {layout})")
+
+    def labels_in(folder: Path) -> tuple[str, ...]:
+        return tuple(
+            sorted(
+                p.name
+                for p in folder.iterdir()
+                if p.is_dir() and p.name not in skip and not p.name.startswith(".")
+            )
+        )
+
+    labels = {split: labels_in(root / split) for split in names}
+    class_names = tuple(class_names or labels["train"])
+    if len(class_names) < 2:
+        raise UserError(
+            f"{root / 'train'}: found {len(class_names)} label folder(s) {list(class_names)}; "
+            f"need at least 2 (layout: {layout})"
+        )
+    for split in names:
+        unknown = sorted(set(labels[split]) - set(class_names))
+        if unknown:
+            raise UserError(f"{root / split}: label folders {unknown} are not among {class_names}")
+    return names, class_names
 
 
 def validation_by_group(

@@ -18,6 +18,7 @@ from apps.speech.wav import decode_wav
 from apps.speech.wav import wav_error
 from shared.data import AUTOTUNE
 from shared.data import count
+from shared.data import label_split_folders
 from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import validation_by_group
@@ -90,26 +91,9 @@ def probe_wav(path: Path) -> tuple[int, int, int] | str:
 def load_folder(config: SpeechConfig) -> Splits:
     """`<data_dir>/<split>/<label>/*.wav`; unreadable files are skipped with a warning."""
     root = Path(config.data_dir)
-    if not root.is_dir():
-        raise UserError(f"--data_dir {root}: no such folder")
-    names = [s for s in ("train", "val", "test") if (root / s).is_dir()]
-    for required in ("train", "test"):
-        if required not in names:
-            raise UserError(
-                f"--data_dir {root}: missing the {required}/ folder (layout: <split>/<label>/*.wav)"
-            )
-    labels = {split: label_folders(root / split) for split in names}
-    class_names = config.class_names or labels["train"]
-    if len(class_names) < 2:
-        raise UserError(
-            f"{root / 'train'}: found {len(class_names)} label folder(s) {list(class_names)}; "
-            f"need at least 2 (layout: <split>/<label>/*.wav)"
-        )
-    for split in names:
-        unknown = sorted(set(labels[split]) - set(class_names))
-        if unknown:
-            raise UserError(f"{root / split}: label folders {unknown} are not among {class_names}")
-
+    names, class_names = label_split_folders(
+        root, config.class_names, "<split>/<label>/*.wav", skip=(NOISE_FOLDER,)
+    )
     stats = FileStats(config.clip_samples, config.sample_rate)
     files = {split: stats.scan(root / split, class_names) for split in names}
     for split, found in files.items():
@@ -156,16 +140,6 @@ def validation_by_speaker(
         fraction=config.validation_split,
         seed=config.seed,
         noun="speaker",
-    )
-
-
-def label_folders(split_dir: Path) -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            p.name
-            for p in split_dir.iterdir()
-            if p.is_dir() and p.name != NOISE_FOLDER and not p.name.startswith(".")
-        )
     )
 
 

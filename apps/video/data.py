@@ -22,6 +22,7 @@ from apps.video.decode import is_clip
 from apps.video.decode import read_clip
 from apps.video.frames import sample_indices
 from shared.data import hold_out
+from shared.data import label_split_folders
 from shared.data import load_tfds_dataset
 from shared.data import validation_by_group
 from shared.errors import UserError
@@ -133,26 +134,8 @@ def load_splits(config: VideoConfig) -> VideoData:
 
 def _folder_splits(config: VideoConfig) -> VideoData:
     root = Path(config.data_dir)
-    if not root.is_dir():
-        raise UserError(f"--data_dir {root}: no such folder")
-    names = [s for s in ("train", "val", "test") if (root / s).is_dir()]
-    for required in ("train", "test"):
-        if required not in names:
-            raise UserError(
-                f"--data_dir {root}: missing the {required}/ folder (layout: "
-                "<split>/<label>/<clip>, a clip being a video file or a folder of frames)"
-            )
-    labels = {split: _label_folders(root / split) for split in names}
-    class_names = config.class_names or labels["train"]
-    if len(class_names) < 2:
-        raise UserError(
-            f"{root / 'train'}: found {len(class_names)} label folder(s) {list(class_names)}; "
-            "need at least 2 (layout: <split>/<label>/<clip>)"
-        )
-    for split in names:
-        unknown = sorted(set(labels[split]) - set(class_names))
-        if unknown:
-            raise UserError(f"{root / split}: label folders {unknown} are not among {class_names}")
+    layout = "<split>/<label>/<clip>, a clip being a video file or a folder of frames"
+    names, class_names = label_split_folders(root, config.class_names, layout)
     splits, ignored = {}, []
     for split in names:
         records = []
@@ -184,12 +167,6 @@ def _folder_splits(config: VideoConfig) -> VideoData:
         )
         splits.update(train=Split(train), val=Split(val))
     return VideoData(splits, tuple(class_names), report)
-
-
-def _label_folders(split_dir: Path) -> tuple[str, ...]:
-    return tuple(
-        sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    )
 
 
 def warn(what: str, names: list[str]) -> None:
