@@ -118,6 +118,10 @@ class ClipCache:
         path = self.path(key)
         if self.backbone is None and path.exists():
             return np.fromfile(path, np.uint8).reshape(-1, *self.frame_shape)
+        return self._decode(source)
+
+    def _decode(self, source) -> np.ndarray:
+        """Read, sample, resize and crop a clip: uint8 `[taken, size, size, 3]`."""
         frames = source.read(self.config.num_frames, self.config.frame_step)
         pixels, counts = self._frames(tf.constant(frames))
         return pixels[0, : int(counts[0])].numpy()
@@ -129,10 +133,9 @@ class ClipCache:
         return self.backbone.predict_on_batch(pixels.astype(np.float32))
 
     def _compute(self, source, path: Path) -> int:
-        frames = source.read(self.config.num_frames, self.config.frame_step)
-        pixels, counts = self._frames(tf.constant(frames))
-        taken = int(counts[0])
-        values = self.model_inputs(pixels[0, :taken].numpy())
+        pixels = self._decode(source)
+        taken = len(pixels)
+        values = self.model_inputs(pixels)
         path.parent.mkdir(exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(np.asarray(values, self.dtype).tobytes())

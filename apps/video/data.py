@@ -183,7 +183,7 @@ def _tfds_splits(config: VideoConfig) -> VideoData:
     import tensorflow_datasets as tfds
 
     builder_name = config.tfds_name
-    splits, class_names = {}, ()
+    splits = {}
     for name, tfds_split in TFDS_SPLITS.items():
         source = {"name": builder_name, "split": tfds_split, "data_dir": config.tfds_data_dir}
         records = []
