@@ -8,6 +8,7 @@ single source of truth: best value and patience are derived from it on resume.
 """
 
 import math
+import shutil
 import time
 from pathlib import Path
 from typing import Optional
@@ -15,6 +16,7 @@ from typing import Optional
 import keras
 
 from shared import io
+from shared.errors import UserError
 
 STATE_FILE = "state.json"
 
@@ -100,7 +102,7 @@ class TrainingState(keras.callbacks.Callback):
         if not math.isfinite(record.get("loss", 0.0)):
             save_state(self.state_dir, self.history, weights=None, stop_reason="nan")
             return
-        weights = f"epoch-{epoch + 1:04d}.weights.h5"
+        weights = weights_file(epoch + 1)
         io.save_weights(self.model, self.state_dir / weights)
         save_state(self.state_dir, self.history, weights=weights)
 
@@ -120,13 +122,40 @@ def load_state(state_dir: Path) -> Optional[dict]:
 def save_state(
     state_dir: Path, history: list[dict], weights: Optional[str], stop_reason: Optional[str] = None
 ) -> None:
-    """Commit the state, then delete weights files it no longer names."""
+    """Commit the state, then delete weights files older than the two newest epochs.
+
+    The previous epoch's weights stay so that workers of a cluster can agree on the last
+    epoch all of them completed (`roll_back`).
+    """
     previous = load_state(state_dir) or {}
     weights = weights or previous.get("weights")
     io.write_json(
         Path(state_dir) / STATE_FILE,
         {"epoch": len(history), "weights": weights, "history": history, "stop_reason": stop_reason},
     )
+    keep = {weights, weights_file(len(history) - 1)}
     for stale in Path(state_dir).glob("epoch-*.weights.h5"):
-        if stale.name != weights:
+        if stale.name not in keep:
             stale.unlink()
+
+
+def weights_file(epoch: int) -> str:
+    return f"epoch-{epoch:04d}.weights.h5"
+
+
+def roll_back(state_dir: Path, epochs: int) -> None:
+    """Make the state that of `epochs` complete epochs (at most one fewer than it holds)."""
+    state = load_state(state_dir)
+    if not epochs:
+        shutil.rmtree(state_dir)
+        return
+    weights = weights_file(epochs)
+    if not (Path(state_dir) / weights).exists():
+        raise UserError(
+            f"{state_dir} no longer holds epoch {epochs}; remove the run directory and the "
+            f"workers' temporary folders to start afresh"
+        )
+    io.write_json(
+        Path(state_dir) / STATE_FILE,
+        {"epoch": epochs, "weights": weights, "history": state["history"][:epochs]},
+    )

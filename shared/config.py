@@ -78,6 +78,19 @@ class BaseConfig:
         max=0.9999,
     )
     patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
+    # Scale-out (shared.distribute).
+    strategy: str = option(
+        "default",
+        "tf.distribute strategy: default (one device), mirrored (--devices of this machine), "
+        "multi_worker (the cluster in TF_CONFIG; only the chief writes the run directory)",
+        choices=("default", "mirrored", "multi_worker"),
+    )
+    devices: tuple[str, ...] = option(
+        (), "Devices of --strategy mirrored, e.g. GPU:0,GPU:1 or CPU:0,CPU:1 (default: all GPUs)"
+    )
+    scale_learning_rate: bool = option(
+        False, "Multiply --learning_rate by the replicas (--batch_size is per replica)"
+    )
 
     def __post_init__(self):
         validate_fields(self)

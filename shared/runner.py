@@ -4,16 +4,25 @@ The run directory is an argument, never read from a global, so one process can r
 trainings (a tuner's trials) side by side, each into its own directory.
 """
 
+import contextlib
 import dataclasses
+import hashlib
+import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
+from typing import Iterator
 from typing import Optional
 from typing import Sequence
 
+import keras
 import tensorflow as tf
 
+from shared import distribute
 from shared import io
+from shared.callbacks import load_state
+from shared.callbacks import roll_back
 from shared.cli import ArgumentParser
 from shared.cli import parse_config
 from shared.config import load_config_file
@@ -38,6 +47,7 @@ RUN_KEYS = (
     "train_seconds",
     "train_examples_per_second",
     "export",
+    "distribution",
 )
 # Config fields that say where the data come from; `evaluate` may point them elsewhere.
 DATA_SOURCE_FIELDS = ("data_dir", "csv", "tfds_data_dir")
@@ -51,28 +61,53 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
 
     An interrupted run in `run_dir` resumes after its last complete epoch, with the
     preprocessing it had fitted. Returns the metrics written to `metrics.json`.
-    """
-    data, config = task.load_data(config)  # checks the data before anything is written
-    run, resuming = prepare_run(config, Path(run_dir or config.output_dir))
-    preprocessing = _fitted_preprocessing(task, config, data, run, resuming)
-    datasets = task.make_datasets(config, data, preprocessing)
-    steps_per_epoch = math.ceil(datasets.examples["train"] / config.batch_size)
-    model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
-    result = fit(
-        model,
-        datasets.train,
-        datasets.val,
-        config,
-        run=run,
-        num_train_examples=datasets.examples["train"],
-        monitor=task.selection_metric,
-        mode=task.selection_mode,
-    )
-    plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
-    summary = run_summary(result, datasets.examples)
-    trained = Trained(model, config, data, preprocessing, run, result.history, summary)
-    summary.update(task.after_fit(trained))
 
+    Under `--strategy multi_worker` every worker runs this: all of them train (in step, on
+    their shard of each batch); only the chief writes `run_dir`, exports and evaluates. The
+    others keep their resume state in a temporary folder, removed when training ends, and
+    return the training summary.
+    """
+    placement = distribute.place(config)  # before TensorFlow's first op
+    data, config = task.load_data(config)  # checks the data before anything is written
+    output = Path(run_dir or config.output_dir)
+    run_root = output if placement.is_chief else distribute.worker_dir(output, placement)
+    run, resuming = prepare_run(config, run_root)
+    distribute.agree(placement, _settings_key(config), "the settings (run the same command)")
+    _resume_together(placement, run)
+    preprocessing = _fitted_preprocessing(task, config, data, run, resuming)
+    step_config = distribute.global_config(config, placement)
+    datasets = task.make_datasets(step_config, data, preprocessing)
+    steps_per_epoch = math.ceil(datasets.examples["train"] / step_config.batch_size)
+    scope = placement.strategy.scope()
+    with scope, distribute.keras_fixes(placement), _cluster_failures(placement):
+        model = task.build_model(step_config, preprocessing, steps_per_epoch=steps_per_epoch)
+        result = fit(
+            model,
+            distribute.shard(datasets.train),
+            distribute.shard(datasets.val),
+            step_config,
+            run=run,
+            num_train_examples=datasets.examples["train"],
+            monitor=task.selection_metric,
+            mode=task.selection_mode,
+        )
+        summary = run_summary(result, datasets.examples)
+        trained = Trained(model, step_config, data, preprocessing, run, result.history, summary)
+        summary.update(task.after_fit(trained))
+        weights = _agreed_weights(placement, model)
+    summary["distribution"] = {
+        **placement.describe(),
+        "global_batch_size": step_config.batch_size,
+        "learning_rate": step_config.learning_rate,
+    }
+    if not placement.is_chief:
+        shutil.rmtree(run.root, ignore_errors=True)
+        return summary
+
+    if weights is not None:  # export and evaluate a copy on one device: no collectives left
+        model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
+        model.set_weights(weights)
+    plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
     serving = task.serving(model, config, data, preprocessing)
     export_dir, loaded = export_saved_model(
         run.export, serving.endpoints, track=serving.track, config_json=config.to_json()
@@ -84,6 +119,60 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     io.write_json(run.metrics, metrics)
     finish_run(run)
     return metrics
+
+
+def _settings_key(config: Any) -> int:
+    """A number that two workers given the same settings agree on (the folders may differ)."""
+    settings = json.loads(config.to_json())
+    settings.pop("output_dir", None)
+    text = json.dumps(settings, sort_keys=True).encode()
+    return int(hashlib.sha1(text).hexdigest()[:12], 16)
+
+
+def _resume_together(placement: distribute.Placement, run: RunDir) -> None:
+    """Every worker resumes after the last epoch all of them completed.
+
+    A worker killed between the end of an epoch and saving it is one epoch behind the
+    others; they step back one epoch (each keeps the previous epoch's weights for that).
+    """
+    state = load_state(run.resume_state)
+    done = len(state["history"]) if state else 0
+    common = int(distribute.gather(placement, done).min())
+    if common < done:
+        print(f"Another worker completed only {common} epoch(s): resuming after epoch {common}")
+        roll_back(run.resume_state, common)
+
+
+@contextlib.contextmanager
+def _cluster_failures(placement: distribute.Placement) -> Iterator[None]:
+    """A worker that stops mid-run ends the others with one line saying how to resume."""
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError) as error:
+        if not placement.is_multi_worker:
+            raise
+        lines = [line.strip() for line in str(error).splitlines()]
+        lost = [line for line in lines if line.startswith("/job:")]
+        raise UserError(
+            f"the cluster lost {', '.join(dict.fromkeys(lost)) or 'a worker'} "
+            f"({type(error).__name__}); restart every worker with the same command to resume "
+            f"after the last complete epoch"
+        ) from None
+
+
+def _agreed_weights(placement: distribute.Placement, model: keras.Model) -> Optional[list]:
+    """Under a strategy, the trained weights, checked equal on every worker (and logged by
+    fingerprint); `None` under the default strategy."""
+    if placement.name == "default":
+        return None
+    weights = model.get_weights()
+    fingerprint = distribute.fingerprint(weights)
+    distribute.agree(placement, int(fingerprint[:12], 16), "the trained weights")
+    print(
+        f"Worker {placement.worker} of {placement.workers}: trained weights "
+        f"{fingerprint} ({placement.replicas} replicas in sync)"
+    )
+    return weights
 
 
 def _fitted_preprocessing(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
@@ -104,6 +193,10 @@ def train_command(task: Task, argv: Optional[Sequence[str]], description: str) -
         task.config_class, argv, description, prog=f"python -m apps.{task.name}.train"
     )
     metrics = train(task, config)
+    if "export" not in metrics:  # a worker other than the chief
+        worker = metrics["distribution"]["worker"]
+        print(f"Worker {worker} done: the chief wrote the run directory and the export")
+        return 0
     print(f"{task.summary(metrics)}; run directory {config.output_dir}")
     return 0
 

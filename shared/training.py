@@ -24,6 +24,7 @@ from shared.callbacks import load_state
 from shared.callbacks import save_state
 from shared.config import BaseConfig
 from shared.errors import UserError
+from shared.optimizers import ClippedAdam
 from shared.run_dir import RunDir
 
 # Fields that may change when an interrupted run is resumed.
@@ -77,7 +78,8 @@ def _check_same_settings(saved: dict, current: dict, run: RunDir) -> None:
 def make_optimizer(
     config: BaseConfig, *, decay_steps: int | None = None, warmup_steps: int = 0
 ) -> keras.optimizers.Optimizer:
-    """Adam with gradient clipping by norm, at the config's learning rate.
+    """Adam with gradient clipping by norm (of the whole batch's gradient, see `ClippedAdam`),
+    at the config's learning rate.
 
     With `decay_steps`, the rate follows a cosine from the config's value down to 1% of it
     over that many steps (and stays there), which usually ends training in a better minimum
@@ -99,9 +101,9 @@ def make_optimizer(
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps, alpha=0.01
         )
-    return keras.optimizers.Adam(
+    return ClippedAdam(
         learning_rate=learning_rate,
-        clipnorm=config.clipnorm or None,
+        gradient_clipnorm=config.clipnorm or None,
         use_ema=config.ema_momentum > 0,
         ema_momentum=config.ema_momentum,
     )

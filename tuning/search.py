@@ -121,6 +121,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         }
     except SpaceError as error:
         raise UserError(str(error)) from None
+    if config.strategy != "default" or {"strategy", "devices", "scale_learning_rate"} & set(
+        dimensions
+    ):
+        raise UserError(
+            "a search trains each trial with the default strategy; scale a search out with "
+            "Keras Tuner workers (KERASTUNER_* variables), then train the best configuration "
+            "with --strategy"
+        )
     mode = distributed.role()
     chief = mode != "worker"
     if mode != "single":

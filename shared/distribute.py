@@ -1,0 +1,264 @@
+"""Training on `tf.distribute`: one strategy per run, chosen by `--strategy`.
+
+- `default`: TensorFlow's default strategy (one device; what a plain `fit` uses).
+- `mirrored`: `tf.distribute.MirroredStrategy` over `--devices` (default: every local GPU, or
+  the CPU). CPU devices past `CPU:0` are logical devices split from the one physical CPU,
+  which is how the suite tests data parallelism without GPUs.
+- `multi_worker`: `tf.distribute.MultiWorkerMirroredStrategy`; the cluster and this process's
+  place in it come from `TF_CONFIG`.
+
+`--batch_size` is per replica: each step trains on `batch_size x replicas` examples. The
+learning rate is the one given unless `--scale_learning_rate` multiplies it by the replicas.
+
+Keras 3.15's `fit` does not run under `MultiWorkerMirroredStrategy` as shipped (keras-team/keras
+#20585), and under any strategy its first epoch sees another shuffle than without one: see
+`keras_fixes`, the two private functions it replaces while a run trains.
+"""
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+from typing import Iterator
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from shared.errors import UserError
+
+_DEVICE = re.compile(r"^/?(?:device:)?(cpu|gpu):(\d+)$", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """The strategy of a run and this process's part in it."""
+
+    strategy: tf.distribute.Strategy
+    name: str
+    worker: int = 0  # this process's index among the workers
+    workers: int = 1
+
+    @property
+    def replicas(self) -> int:
+        return self.strategy.num_replicas_in_sync
+
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process writes the run directory (worker 0, or the `chief` task)."""
+        return self.worker == 0
+
+    @property
+    def is_multi_worker(self) -> bool:
+        return self.name == "multi_worker"
+
+    def describe(self) -> dict:
+        """What `metrics.json` says of the distribution."""
+        return {
+            "strategy": self.name,
+            "replicas": self.replicas,
+            "workers": self.workers,
+            "worker": self.worker,
+        }
+
+
+def place(config: Any) -> Placement:
+    """The strategy that `config.strategy` and `config.devices` ask for.
+
+    Call before TensorFlow runs its first op: logical CPU devices cannot be made later.
+    """
+    name = config.strategy
+    if config.devices and name != "mirrored":
+        raise UserError("--devices applies to --strategy mirrored only")
+    if name == "default":
+        return Placement(tf.distribute.get_strategy(), name)
+    if name == "mirrored":
+        devices = _local_devices(config.devices)
+        return Placement(tf.distribute.MirroredStrategy(devices=devices), name)
+    cluster = _tf_config()
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    resolver = strategy.cluster_resolver
+    task_type, task_id = resolver.task_type, resolver.task_id
+    workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
+    # With a `chief` task, workers are numbered after it.
+    index = task_id + (1 if task_type == "worker" and "chief" in cluster else 0)
+    return Placement(strategy, name, worker=index, workers=workers)
+
+
+def _local_devices(devices: tuple[str, ...]) -> Optional[list[str]]:
+    """`--devices` as device names, after splitting the CPU into as many logical CPUs as named."""
+    if not devices:
+        return None
+    parsed = []
+    for device in devices:
+        match = _DEVICE.match(device.strip())
+        if not match:
+            raise UserError(f"--devices: {device!r} is not a device such as CPU:0 or GPU:1")
+        parsed.append((match.group(1).lower(), int(match.group(2))))
+    if len(set(parsed)) != len(parsed):
+        raise UserError(f"--devices names a device twice: {','.join(devices)}")
+    cpus = 1 + max((index for kind, index in parsed if kind == "cpu"), default=0)
+    if cpus > 1:
+        _split_cpu(cpus)
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    for kind, index in parsed:
+        if kind == "gpu" and index >= gpus:
+            raise UserError(f"--devices: GPU:{index} does not exist ({gpus} GPU(s) here)")
+    return [f"/{kind}:{index}" for kind, index in parsed]
+
+
+def _split_cpu(count: int) -> None:
+    physical = tf.config.list_physical_devices("CPU")
+    try:
+        logical = [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        tf.config.set_logical_device_configuration(physical[0], logical)
+    except RuntimeError:  # TensorFlow already started: fine if the devices are there
+        if len(tf.config.list_logical_devices("CPU")) < count:
+            raise UserError(
+                f"--devices needs {count} logical CPU devices, but TensorFlow started with "
+                f"{len(tf.config.list_logical_devices('CPU'))}; pass --devices in a new process"
+            ) from None
+
+
+def _tf_config() -> dict:
+    """The cluster of `TF_CONFIG`, checked."""
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise UserError(
+            "--strategy multi_worker needs TF_CONFIG, e.g. "
+            '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+            '"task": {"type": "worker", "index": 0}} (README, "Scaling out")'
+        )
+    try:
+        spec = json.loads(text)
+        cluster, task = spec["cluster"], spec["task"]
+        members = cluster.get(task["type"], [])
+        if not isinstance(task["index"], int) or not 0 <= task["index"] < len(members):
+            raise KeyError("task.index")
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise UserError(f"TF_CONFIG is not a valid cluster specification ({error})") from None
+    return cluster
+
+
+def global_config(config: Any, placement: Placement) -> Any:
+    """`config` with the global batch (and the scaled learning rate) that one step uses."""
+    if placement.replicas == 1:
+        return config
+    changes = {"batch_size": config.batch_size * placement.replicas}
+    if config.scale_learning_rate:
+        changes["learning_rate"] = config.learning_rate * placement.replicas
+    return dataclasses.replace(config, **changes)
+
+
+def shard(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """`dataset` with an explicit auto-shard policy: each worker takes every n-th batch.
+
+    `DATA` rather than `FILE`, because the apps' pipelines start from tensors in memory (or
+    one cache file), not from one file per shard.
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def worker_dir(output_dir: str, placement: Placement) -> Path:
+    """Where a non-chief worker writes: a temporary folder of its own, the same after a restart.
+
+    It holds the worker's copy of the resume state (so a restarted worker resumes with the
+    chief) and is removed when the run ends.
+    """
+    key = hashlib.sha1(str(Path(output_dir).resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"rnn-suite-worker{placement.worker}-{key}"
+
+
+def fingerprint(weights: list[np.ndarray]) -> str:
+    """A short hash of the weights' bytes, equal on workers that hold the same model."""
+    digest = hashlib.sha1()
+    for array in weights:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def gather(placement: Placement, value: float) -> np.ndarray:
+    """Every worker's `value`, in worker order (a collective call: every worker must make it)."""
+    if not placement.is_multi_worker:
+        return np.array([value], np.float64)
+    strategy = placement.strategy
+    local = strategy.experimental_distribute_values_from_function(
+        lambda _: tf.constant([value], tf.float64)
+    )
+    return strategy.gather(local, axis=0).numpy()
+
+
+def agree(placement: Placement, value: float, what: str) -> None:
+    """Stop with an error unless every worker passes the same `value` (a collective call)."""
+    values = gather(placement, value)
+    if not np.all(values == values[0]):
+        raise UserError(
+            f"the workers disagree on {what} ({', '.join(f'{v:g}' for v in values)}); "
+            f"remove the run directory and the workers' temporary folders to start afresh"
+        )
+
+
+@contextlib.contextmanager
+def keras_fixes(placement: Placement) -> Iterator[None]:
+    """Let Keras 3.15's `fit` and `evaluate` run under a strategy as they do without one.
+
+    Two functions of `keras.src.backend.tensorflow.trainer` are replaced while the block runs
+    (only under a strategy other than `default`):
+    - `_maybe_symbolic_build` draws a first batch from the training data only to learn its
+      structure and shapes. That consumes one pass of the dataset, so every epoch then sees
+      the next epoch's shuffle (the loss curve differs from `default`); and under
+      `MultiWorkerMirroredStrategy` it averages that batch across workers, eagerly, which
+      raises "Attempt to convert a value (PerReplica...) to a Tensor" (keras-team/keras
+      #20585). The dataset's element spec has the structure, shapes and dtypes it needs.
+    - `reduce_per_replica` averages each step's logs across workers with `axis=0`, which
+      fails on scalars ("Invalid reduction dimension 0 for input with 0 dimensions"):
+      scalars are averaged with `axis=None`.
+    """
+    if placement.name == "default":
+        yield
+        return
+    from keras.src import tree
+    from keras.src.backend.tensorflow import trainer
+
+    original_reduce = trainer.reduce_per_replica
+    original_build = trainer.TensorFlowTrainer._maybe_symbolic_build
+
+    def reduce_per_replica(values, strategy, reduction="auto"):
+        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
+            return tree.map_structure(
+                lambda v: strategy.reduce("MEAN", v, axis=0 if v.shape.rank else None), values
+            )
+        return original_reduce(values, strategy, reduction)
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if iterator is not None:
+            data_batch = iterator.data_adapter.get_tf_dataset().element_spec
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    trainer.reduce_per_replica = reduce_per_replica
+    trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    try:
+        yield
+    finally:
+        trainer.reduce_per_replica = original_reduce
+        trainer.TensorFlowTrainer._maybe_symbolic_build = original_build
+
+
+def xla_possible() -> bool:
+    """Whether XLA can compile a step under the strategy in scope.
+
+    XLA has no collectives on CPU devices ("Collectives are not yet implemented for CPU
+    devices when compiling with XLA"), so a strategy over CPUs trains without it.
+    """
+    if not tf.distribute.has_strategy():
+        return True
+    devices = tf.distribute.get_strategy().extended.worker_devices
+    return all("GPU" in device.upper() for device in devices)
