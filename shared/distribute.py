@@ -22,11 +22,13 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 from typing import Iterator
 from typing import Optional
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -227,6 +229,15 @@ def keras_fixes(placement: Placement) -> Iterator[None]:
     from keras.src import tree
     from keras.src.backend.tensorflow import trainer
 
+    if not hasattr(trainer, "reduce_per_replica") or not hasattr(
+        trainer.TensorFlowTrainer, "_maybe_symbolic_build"
+    ):
+        warnings.warn(
+            f"Keras {keras.__version__} changed the trainer that shared.distribute.keras_fixes "
+            f"patches; training under --strategy {placement.name} runs unpatched"
+        )
+        yield
+        return
     original_reduce = trainer.reduce_per_replica
     original_build = trainer.TensorFlowTrainer._maybe_symbolic_build
 

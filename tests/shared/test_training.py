@@ -10,6 +10,9 @@ from shared.callbacks import BestModelCheckpoint
 from shared.callbacks import ResumableEarlyStopping
 from shared.callbacks import best_and_wait
 from shared.callbacks import load_state
+from shared.callbacks import roll_back
+from shared.callbacks import save_state
+from shared.callbacks import weights_file
 from shared.config import BaseConfig
 from shared.errors import UserError
 from shared.run_dir import RunDir
@@ -81,7 +84,11 @@ def test_interrupted_run_resumes_after_its_last_complete_epoch(tmp_path):
         )
     state = load_state(run.resume_state)
     assert state["epoch"] == 2
-    assert sorted(p.name for p in run.resume_state.glob("*.h5")) == [state["weights"]]
+    # The newest epoch's weights, and the one before (for workers that must step back).
+    assert sorted(p.name for p in run.resume_state.glob("*.h5")) == [
+        "epoch-0001.weights.h5",
+        state["weights"],
+    ]
 
     recorder = EpochRecorder()
     model = toy_model(config)  # fresh weights: everything must come from the saved state
@@ -306,3 +313,19 @@ def test_a_fresh_run_never_loads_the_checkpoints_of_a_finished_one(tmp_path):
             num_train_examples=32,
             verbose=0,
         )
+
+
+def test_a_state_steps_back_one_epoch_or_to_the_start(tmp_path):
+    """What a worker one epoch ahead of another does before a cluster resumes."""
+    history = [{"epoch": e, "loss": 1.0 / e} for e in (1, 2, 3)]
+    for epoch in (1, 2, 3):
+        (tmp_path / weights_file(epoch)).write_bytes(b"w")
+        save_state(tmp_path, history[:epoch], weights=weights_file(epoch))
+    assert sorted(p.name for p in tmp_path.glob("*.h5")) == [weights_file(2), weights_file(3)]
+    roll_back(tmp_path, 2)
+    state = load_state(tmp_path)
+    assert (state["epoch"], state["weights"], state["history"]) == (2, weights_file(2), history[:2])
+    with pytest.raises(UserError, match="no longer holds epoch 1"):
+        roll_back(tmp_path, 1)
+    roll_back(tmp_path, 0)
+    assert load_state(tmp_path) is None

@@ -62,6 +62,7 @@ def test_model_trains_and_reloads(tmp_path, residual, time_features, members, po
         cell="gru",
     )
     trainee = compile_model(members_model(model), config)
+    trainee.jit_compile = False  # XLA compiles for ~10 s; what is tested here is the same without
     inputs = sample_inputs(batch=8)
     trainee.fit(inputs, np.zeros((8, 4, 1), "float32"), epochs=1, verbose=0)
     for trained in (model, trainee):  # the forecaster, and the checkpointed training view
