@@ -12,6 +12,7 @@ from typing import Optional
 import keras
 
 from shared.config import BackboneConfig
+from shared.distribute import batch_normalization
 from shared.errors import UserError
 
 APPLICATIONS = {
@@ -88,7 +89,7 @@ def small_cnn(size: int, grid: int = SMALL_CNN_GRID, filters: int = 32) -> keras
     while side // 2 >= grid or side == size:
         layers += [
             keras.layers.Conv2D(filters, 3, padding="same", use_bias=False),
-            keras.layers.BatchNormalization(momentum=0.9),
+            batch_normalization(momentum=0.9),
             keras.layers.ReLU(),
             keras.layers.MaxPooling2D(),
         ]

@@ -13,6 +13,7 @@ from apps.speech.features import RandomStretch
 from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
 from apps.speech.features import mfcc_silence_level
+from shared.distribute import batch_normalization
 from shared.layers import AttentionPooling
 from shared.layers import RecurrentStack
 from shared.training import make_optimizer
@@ -66,7 +67,7 @@ def build_model(
         x = keras.layers.Conv2D(
             config.conv_filters, 3, padding="same", use_bias=False, name=f"conv{block}"
         )(x)
-        x = keras.layers.BatchNormalization(name=f"conv{block}_norm")(x)
+        x = batch_normalization(name=f"conv{block}_norm")(x)
         x = keras.layers.Activation("relu", name=f"conv{block}_relu")(x)
         time_pool = config.frame_pooling if block == 2 else 1
         x = keras.layers.MaxPooling2D((time_pool, 2), name=f"conv{block}_pool")(x)

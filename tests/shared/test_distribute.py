@@ -114,6 +114,13 @@ def test_app_refuses_multi_worker_without_a_cluster_before_writing(tmp_path, mon
     assert not out.exists()
 
 
+def test_batch_normalization_uses_the_global_batch_under_a_strategy():
+    """Else each worker keeps moving statistics of its own shard and the models drift apart."""
+    assert not distribute.batch_normalization().synchronized
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+        assert distribute.batch_normalization(momentum=0.9).synchronized
+
+
 # Runs in its own process: logical CPU devices must be made before TensorFlow starts.
 CLIPPING_SCRIPT = """
 import json, numpy as np, keras, tensorflow as tf
