@@ -32,6 +32,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from shared.callbacks import load_state
+from shared.callbacks import roll_back
 from shared.errors import UserError
 
 _DEVICE = re.compile(r"^/?(?:device:)?(cpu|gpu):(\d+)$", re.IGNORECASE)
@@ -205,6 +207,63 @@ def agree(placement: Placement, value: float, what: str) -> None:
             f"the workers disagree on {what} ({', '.join(f'{v:g}' for v in values)}); "
             f"remove the run directory and the workers' temporary folders to start afresh"
         )
+
+
+# === Keeping the workers of a cluster together ===
+
+
+def check_same_settings(placement: Placement, config: Any) -> None:
+    """Stop unless every worker runs with the same settings (their folders may differ)."""
+    settings = json.loads(config.to_json())
+    settings.pop("output_dir", None)
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    agree(placement, int(digest[:12], 16), "the settings (run the same command on each)")
+
+
+def resume_together(placement: Placement, state_dir: Path) -> None:
+    """Every worker resumes after the last epoch all of them saved.
+
+    A worker killed between the end of an epoch and saving it is one epoch behind the
+    others; they step back one epoch (each keeps the previous epoch's weights for that).
+    """
+    state = load_state(state_dir)
+    done = len(state["history"]) if state else 0
+    common = int(gather(placement, done).min())
+    if common < done:
+        print(f"Another worker saved only {common} epoch(s): resuming after epoch {common}")
+        roll_back(state_dir, common)
+
+
+@contextlib.contextmanager
+def cluster_failures(placement: Placement) -> Iterator[None]:
+    """A worker that stops mid-run ends the others with one line saying how to resume."""
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError) as error:
+        if not placement.is_multi_worker:
+            raise
+        lines = [line.strip() for line in str(error).splitlines()]
+        lost = [line for line in lines if line.startswith("/job:")]
+        raise UserError(
+            f"the cluster lost {', '.join(dict.fromkeys(lost)) or 'a worker'} "
+            f"({type(error).__name__}); restart every worker with the same command to resume "
+            f"after the last complete epoch"
+        ) from None
+
+
+def agreed_weights(placement: Placement, model: keras.Model) -> Optional[list[np.ndarray]]:
+    """Under a strategy, the trained weights, checked equal on every worker and logged by
+    fingerprint; `None` under the default strategy."""
+    if placement.name == "default":
+        return None
+    weights = model.get_weights()
+    digest = fingerprint(weights)
+    agree(placement, int(digest[:12], 16), "the trained weights")
+    print(
+        f"Worker {placement.worker} of {placement.workers}: trained weights {digest} "
+        f"({placement.replicas} replicas in sync)"
+    )
+    return weights
 
 
 @contextlib.contextmanager

@@ -4,25 +4,18 @@ The run directory is an argument, never read from a global, so one process can r
 trainings (a tuner's trials) side by side, each into its own directory.
 """
 
-import contextlib
 import dataclasses
-import hashlib
-import json
 import math
 import shutil
 from pathlib import Path
 from typing import Any
-from typing import Iterator
 from typing import Optional
 from typing import Sequence
 
-import keras
 import tensorflow as tf
 
 from shared import distribute
 from shared import io
-from shared.callbacks import load_state
-from shared.callbacks import roll_back
 from shared.cli import ArgumentParser
 from shared.cli import parse_config
 from shared.config import load_config_file
@@ -72,14 +65,14 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     output = Path(run_dir or config.output_dir)
     run_root = output if placement.is_chief else distribute.worker_dir(output, placement)
     run, resuming = prepare_run(config, run_root)
-    distribute.agree(placement, _settings_key(config), "the settings (run the same command)")
-    _resume_together(placement, run)
+    distribute.check_same_settings(placement, config)
+    distribute.resume_together(placement, run.resume_state)
     preprocessing = _fitted_preprocessing(task, config, data, run, resuming)
     step_config = distribute.global_config(config, placement)
     datasets = task.make_datasets(step_config, data, preprocessing)
     steps_per_epoch = math.ceil(datasets.examples["train"] / step_config.batch_size)
     scope = placement.strategy.scope()
-    with scope, distribute.keras_fixes(placement), _cluster_failures(placement):
+    with scope, distribute.keras_fixes(placement), distribute.cluster_failures(placement):
         model = task.build_model(step_config, preprocessing, steps_per_epoch=steps_per_epoch)
         result = fit(
             model,
@@ -94,7 +87,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
         summary = run_summary(result, datasets.examples)
         trained = Trained(model, step_config, data, preprocessing, run, result.history, summary)
         summary.update(task.after_fit(trained))
-        weights = _agreed_weights(placement, model)
+        weights = distribute.agreed_weights(placement, model)
     summary["distribution"] = {
         **placement.describe(),
         "global_batch_size": step_config.batch_size,
@@ -119,60 +112,6 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     io.write_json(run.metrics, metrics)
     finish_run(run)
     return metrics
-
-
-def _settings_key(config: Any) -> int:
-    """A number that two workers given the same settings agree on (the folders may differ)."""
-    settings = json.loads(config.to_json())
-    settings.pop("output_dir", None)
-    text = json.dumps(settings, sort_keys=True).encode()
-    return int(hashlib.sha1(text).hexdigest()[:12], 16)
-
-
-def _resume_together(placement: distribute.Placement, run: RunDir) -> None:
-    """Every worker resumes after the last epoch all of them completed.
-
-    A worker killed between the end of an epoch and saving it is one epoch behind the
-    others; they step back one epoch (each keeps the previous epoch's weights for that).
-    """
-    state = load_state(run.resume_state)
-    done = len(state["history"]) if state else 0
-    common = int(distribute.gather(placement, done).min())
-    if common < done:
-        print(f"Another worker completed only {common} epoch(s): resuming after epoch {common}")
-        roll_back(run.resume_state, common)
-
-
-@contextlib.contextmanager
-def _cluster_failures(placement: distribute.Placement) -> Iterator[None]:
-    """A worker that stops mid-run ends the others with one line saying how to resume."""
-    try:
-        yield
-    except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError) as error:
-        if not placement.is_multi_worker:
-            raise
-        lines = [line.strip() for line in str(error).splitlines()]
-        lost = [line for line in lines if line.startswith("/job:")]
-        raise UserError(
-            f"the cluster lost {', '.join(dict.fromkeys(lost)) or 'a worker'} "
-            f"({type(error).__name__}); restart every worker with the same command to resume "
-            f"after the last complete epoch"
-        ) from None
-
-
-def _agreed_weights(placement: distribute.Placement, model: keras.Model) -> Optional[list]:
-    """Under a strategy, the trained weights, checked equal on every worker (and logged by
-    fingerprint); `None` under the default strategy."""
-    if placement.name == "default":
-        return None
-    weights = model.get_weights()
-    fingerprint = distribute.fingerprint(weights)
-    distribute.agree(placement, int(fingerprint[:12], 16), "the trained weights")
-    print(
-        f"Worker {placement.worker} of {placement.workers}: trained weights "
-        f"{fingerprint} ({placement.replicas} replicas in sync)"
-    )
-    return weights
 
 
 def _fitted_preprocessing(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:

@@ -139,6 +139,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
     if mode == "worker":
         distributed.watch_chief(args.chief_timeout)
+    if mode == "chief":
+        distributed.prompt_chief_exit()
     data, config = task.load_data(config)
     preprocessing = task.fit_preprocessing(config, data)
     hypermodel = TaskHyperModel(task, config, data, preprocessing, dimensions)

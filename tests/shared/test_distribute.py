@@ -13,7 +13,6 @@ import tensorflow as tf
 
 from shared import distribute
 from shared.errors import UserError
-from shared.runner import _cluster_failures
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,10 +96,12 @@ def test_a_lost_worker_becomes_a_one_line_error_only_under_multi_worker():
     )
     placement = distribute.Placement(tf.distribute.get_strategy(), "multi_worker", workers=2)
     with pytest.raises(UserError, match=r"lost /job:worker/replica:0/task:1 \(UnavailableError\)"):
-        with _cluster_failures(placement):
+        with distribute.cluster_failures(placement):
             raise lost
     with pytest.raises(tf.errors.UnavailableError):
-        with _cluster_failures(distribute.Placement(tf.distribute.get_strategy(), "default")):
+        with distribute.cluster_failures(
+            distribute.Placement(tf.distribute.get_strategy(), "default")
+        ):
             raise lost
 
 
