@@ -145,10 +145,10 @@ def weights_file(epoch: int) -> str:
 
 def roll_back(state_dir: Path, epochs: int) -> None:
     """Make the state that of `epochs` complete epochs (at most one fewer than it holds)."""
-    state = load_state(state_dir)
     if not epochs:
         shutil.rmtree(state_dir)
         return
+    state = load_state(state_dir)
     weights = weights_file(epochs)
     if not (Path(state_dir) / weights).exists():
         raise UserError(

@@ -3,7 +3,6 @@
 import csv
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from shared.config import load_config_file
 from tests.apps.sentiment.conftest import TINY_FLAGS as SENTIMENT_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
+from tests.cluster import free_ports
 from tuning import search
 from tuning.hypermodel import TaskHyperModel
 
@@ -169,12 +169,6 @@ def test_an_interrupted_search_resumes_without_running_a_finished_trial(tmp_path
     assert len(calls) - len(first) == 5
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_a_distributed_search_runs_every_trial_once(tmp_path):
     """One chief (the oracle) and two workers on localhost, bounded in time."""
     data, output = reviews(tmp_path / "reviews"), tmp_path / "search"
@@ -182,7 +176,7 @@ def test_a_distributed_search_runs_every_trial_once(tmp_path):
     base = {
         **os.environ,
         "KERASTUNER_ORACLE_IP": "127.0.0.1",
-        "KERASTUNER_ORACLE_PORT": str(free_port()),
+        "KERASTUNER_ORACLE_PORT": str(free_ports(1)[0]),
         "PYTHONPATH": str(REPO),
     }
     processes = {}
@@ -220,7 +214,7 @@ def test_a_worker_without_a_chief_stops(tmp_path):
         **os.environ,
         "KERASTUNER_ORACLE_IP": "127.0.0.1",
         "PYTHONPATH": str(REPO),
-        "KERASTUNER_ORACLE_PORT": str(free_port()),
+        "KERASTUNER_ORACLE_PORT": str(free_ports(1)[0]),
         "KERASTUNER_TUNER_ID": "tuner0",
     }
     argv = sentiment_argv(data, output, "--chief_timeout", "3")
