@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.cluster
 
-from tests.cluster import free_ports  # noqa: E402
+from tests.cluster import Cluster  # noqa: E402
 
 DEFAULT_DATA = {
     "sentiment": ROOT.parent / "shared" / "data" / "sentiment",
@@ -41,20 +41,10 @@ def run(app: str, flags: list[str], output: Path, workers: int = 0) -> float:
     if not workers:
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
     else:
-        hosts = [f"localhost:{port}" for port in free_ports(workers)]
-        processes = []
-        for index in range(workers):
-            spec = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}
-            processes.append(
-                subprocess.Popen(
-                    [*command, "--strategy", "multi_worker"],
-                    cwd=ROOT,
-                    env={**env, "TF_CONFIG": json.dumps(spec)},
-                    stdout=subprocess.DEVNULL,
-                )
-            )
-        if any(process.wait() for process in processes):
-            raise SystemExit(f"a worker failed: rerun {' '.join(command)} by hand to see why")
+        args = [*flags, "--output_dir", str(output)]
+        with Cluster(app, args, output.parent / f"{output.name}-logs", workers) as cluster:
+            if any(cluster.wait(timeout=24 * 3600)):
+                raise SystemExit(f"a worker failed:\n{cluster.output(0)[-3000:]}")
     metrics = json.loads((output / "metrics.json").read_text())
     rows = [line.split(",") for line in (output / "history.csv").read_text().splitlines()]
     seconds = float(rows[-1][rows[0].index("fit_seconds")])

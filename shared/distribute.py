@@ -199,12 +199,12 @@ def gather(placement: Placement, value: float) -> np.ndarray:
     return strategy.gather(local, axis=0).numpy()
 
 
-def agree(placement: Placement, value: float, what: str) -> None:
-    """Stop with an error unless every worker passes the same `value` (a collective call)."""
-    values = gather(placement, value)
+def agree(placement: Placement, digest: str, what: str) -> None:
+    """Stop with an error unless every worker passes the same hex `digest` (a collective call)."""
+    values = gather(placement, int(digest[:12], 16))  # 48 bits: exact in a float64
     if not np.all(values == values[0]):
         raise UserError(
-            f"the workers disagree on {what} ({', '.join(f'{v:g}' for v in values)}); "
+            f"the workers disagree on {what} ({', '.join(f'{int(v):012x}' for v in values)}); "
             f"remove the run directory and the workers' temporary folders to start afresh"
         )
 
@@ -217,7 +217,7 @@ def check_same_settings(placement: Placement, config: Any) -> None:
     settings = json.loads(config.to_json())
     settings.pop("output_dir", None)
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    agree(placement, int(digest[:12], 16), "the settings (run the same command on each)")
+    agree(placement, digest, "the settings (run the same command on each)")
 
 
 def resume_together(placement: Placement, state_dir: Path) -> None:
@@ -258,7 +258,7 @@ def agreed_weights(placement: Placement, model: keras.Model) -> Optional[list[np
         return None
     weights = model.get_weights()
     digest = fingerprint(weights)
-    agree(placement, int(digest[:12], 16), "the trained weights")
+    agree(placement, digest, "the trained weights")
     print(
         f"Worker {placement.worker} of {placement.workers}: trained weights {digest} "
         f"({placement.replicas} replicas in sync)"
