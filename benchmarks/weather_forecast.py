@@ -110,7 +110,7 @@ def main() -> int:
     pipeline = {name: round(float(np.median(values)), 1) for name, values in speeds.items()}
 
     # The app's own training run (no fine-tuning), into a scratch run directory.
-    config = dataclasses.replace(config, finetune_epochs=0)
+    config = dataclasses.replace(config, refit="none")
     metrics = train_run(task, config, Path(scratch.name) / "run")
     summary = {
         "csv": str(csv),

@@ -17,6 +17,7 @@ CELLS = ("lstm", "gru", "simple_rnn")
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 INITIALIZERS = ("glorot_uniform", "he_normal", "orthogonal")
 ACTIVATIONS = ("tanh", "relu")
+REFITS = ("none", "scratch", "fine_tune")
 
 
 def option(
@@ -78,6 +79,18 @@ class BaseConfig:
         max=0.9999,
     )
     patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
+    # The final fit after model selection (shared.refit).
+    refit: str = option(
+        "none",
+        "After early stopping has chosen the epoch on the validation data, train the model "
+        "that is exported on train+val: scratch (a new model, same seed and schedule, for the "
+        "chosen number of epochs), fine_tune (the chosen model, --finetune_epochs more epochs "
+        "at a tenth of the learning rate) or none (export the chosen model)",
+        choices=REFITS,
+    )
+    finetune_epochs: int = option(
+        2, "Epochs on train+val of --refit fine_tune, at a tenth of the learning rate", min=1
+    )
     # Scale-out (shared.distribute).
     strategy: str = option(
         "default",

@@ -27,12 +27,18 @@ class RunDir:
         return self.root / "checkpoints" / "best.keras"
 
     @property
-    def fine_tuned_model(self) -> Path:
-        return self.root / "checkpoints" / "fine_tuned.keras"
-
-    @property
     def resume_state(self) -> Path:
         return self.root / "checkpoints" / "resume"
+
+    @property
+    def refit_state(self) -> Path:
+        """The final fit's resumable state, inside the run's (removed with it at the end)."""
+        return self.resume_state / "refit"
+
+    @property
+    def refit_model(self) -> Path:
+        """The final fit's model, once it has trained all its epochs."""
+        return self.refit_state / "final.keras"
 
     @property
     def preprocessing(self) -> Path:

@@ -23,7 +23,10 @@ from shared.errors import UserError
 from shared.export import export_config_path
 from shared.export import export_saved_model
 from shared.plots import plot_history
+from shared.refit import refit
+from shared.refit import selection_test
 from shared.run_dir import RunDir
+from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Task
 from shared.task import Trained
@@ -41,6 +44,7 @@ RUN_KEYS = (
     "train_examples_per_second",
     "export",
     "distribution",
+    "refit",
 )
 # Config fields that say where the data come from; `evaluate` may point them elsewhere.
 DATA_SOURCE_FIELDS = ("data_dir", "csv", "tfds_data_dir")
@@ -85,6 +89,20 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
             mode=task.selection_mode,
         )
         summary = run_summary(result, datasets.examples)
+        selected = model
+        if config.refit != "none":
+            distribute.resume_together(placement, run.refit_state)
+            final = refit(
+                task,
+                model,
+                step_config,
+                preprocessing,
+                _sharded(datasets),
+                run,
+                selected_epochs=result.best_epoch,
+            )
+            model, summary["refit"] = final.model, final.record
+            summary["train_seconds"] = round(summary["train_seconds"] + final.record["seconds"], 3)
         trained = Trained(model, step_config, data, preprocessing, run, result.history, summary)
         summary.update(task.after_fit(trained))
         weights = distribute.agreed_weights(placement, model)
@@ -100,6 +118,12 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     if weights is not None:  # export and evaluate a copy on one device: no collectives left
         model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
         model.set_weights(weights)
+    if config.refit != "none":  # the selected model's test figure, for comparison
+        if weights is not None:  # the selected weights, too, on one device
+            selected = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
+            selected.load_weights(run.best_model)
+        test = selection_test(task, selected, config, data, preprocessing, run)
+        summary["refit"]["selection"] = {"best_epoch": result.best_epoch, "test": test}
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
     serving = task.serving(model, config, data, preprocessing)
     export_dir, loaded = export_saved_model(
@@ -112,6 +136,13 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     io.write_json(run.metrics, metrics)
     finish_run(run)
     return metrics
+
+
+def _sharded(datasets: Datasets) -> Datasets:
+    """`datasets` with the final fit's data sharded as the selection's was."""
+    if datasets.train_and_val is None:
+        return datasets
+    return dataclasses.replace(datasets, train_and_val=distribute.shard(datasets.train_and_val))
 
 
 def _fitted_preprocessing(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
@@ -166,6 +197,9 @@ def evaluate(task: Task, run_dir: Path, **data_source: Optional[str]) -> dict:
     metrics = task.evaluate(Evaluation(resolved, data, loaded.signatures, run.plots))
     previous = io.read_json(run.metrics) if run.metrics.exists() else {}
     kept = {k: previous[k] for k in (*RUN_KEYS, *task.training_keys) if k in previous}
+    if "selection" in kept.get("refit", {}):  # the selected model is gone: its figure stays old
+        selection = {k: v for k, v in kept["refit"]["selection"].items() if k != "test"}
+        kept["refit"] = {**kept["refit"], "selection": selection}
     examples = previous.get("examples", {})
     examples = {k: v for k, v in examples.items() if k != "test"}
     metrics = {**metrics, **kept, "evaluated_export": str(export_dir)}

@@ -10,7 +10,7 @@ The steps, in the order the runner calls them:
     save_preprocessing / load_preprocessing   into / from the run directory (for resume)
     make_datasets      batched training and validation data
     build_model        the compiled model, from the config and the fitted preprocessing
-    after_fit          optional extra training (e.g. fine-tuning) and training metrics
+    after_fit          training metrics of the final model (after `--refit`, shared.refit)
     serving            the export endpoints: raw inputs in, readable outputs out
     evaluate           test metrics (and the app's plots) through the served signatures
     predict            the `predict` command's readable output
@@ -41,11 +41,14 @@ class Datasets:
 
     `examples["train"]` is what one epoch trains on (it sets the steps per epoch and the
     examples/second figure); every count goes to `metrics.json` (`examples`).
+    `train_and_val` is the final fit's data (`--refit`): the training and validation examples
+    together, shuffled and augmented as `train` is; `examples["train_and_val"]` counts them.
     """
 
     train: tf.data.Dataset
     val: tf.data.Dataset
     examples: dict[str, int]
+    train_and_val: Optional[tf.data.Dataset] = None
 
 
 @dataclasses.dataclass
@@ -140,7 +143,7 @@ class Task(abc.ABC):
         """The compiled model that `fit` trains (a plain builder plus `compile`)."""
 
     def after_fit(self, trained: Trained) -> dict:
-        """Optional work after early stopping (e.g. fine-tuning); returns training metrics."""
+        """Training metrics of the final model (after the refit, if any), e.g. throughput."""
         return {}
 
     # === Export, evaluation, prediction ===

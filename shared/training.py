@@ -6,10 +6,8 @@ import math
 import os
 import shutil
 import sys
-import time
 import warnings
 from pathlib import Path
-from typing import Callable
 from typing import Sequence
 
 import keras
@@ -55,8 +53,7 @@ def prepare_run(config: BaseConfig, run_dir: os.PathLike) -> tuple[RunDir, bool]
     else:
         shutil.rmtree(run.resume_state, ignore_errors=True)
         shutil.rmtree(run.preprocessing, ignore_errors=True)
-        for stale in (run.best_model, run.fine_tuned_model):
-            stale.unlink(missing_ok=True)
+        run.best_model.unlink(missing_ok=True)
     run.root.mkdir(parents=True, exist_ok=True)
     io.write_text(run.config, config.to_json())
     return run, resuming
@@ -127,14 +124,7 @@ def fit(
     If the run directory holds the state of an interrupted run, training continues after its
     last complete epoch with the optimizer state, history, best value and patience it had.
     """
-    state = load_state(run.resume_state)
-    history: list[dict] = []
-    if state:
-        history = state["history"]
-        if state.get("weights"):
-            model.optimizer.build(model.trainable_variables)
-            model.load_weights(run.resume_state / state["weights"])
-        print(f"Resuming {run.root} after epoch {len(history)}")
+    state, history = _resume(model, run.resume_state, run.root)
     verbose = _resolve_verbose(verbose)
     if not (state and state.get("stop_reason")) and len(history) < config.epochs:
         best, wait = best_and_wait(history, monitor, mode)
@@ -163,6 +153,54 @@ def fit(
             verbose=verbose,
         )
     return _finish_fit(model, run, history, config, num_train_examples, monitor, mode)
+
+
+def _resume(model: keras.Model, state_dir: Path, name: object) -> tuple[dict, list[dict]]:
+    """The saved state in `state_dir` (or `{}`) and its history; the weights and optimizer
+    state of its newest complete epoch are loaded into `model`."""
+    state = load_state(state_dir) or {}
+    history: list[dict] = state.get("history", [])
+    if state.get("weights"):
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(state_dir / state["weights"])
+    if state:
+        print(f"Resuming {name} after epoch {len(history)}")
+    return state, history
+
+
+def fit_epochs(
+    model: keras.Model,
+    dataset: tf.data.Dataset,
+    *,
+    epochs: int,
+    state_dir: Path,
+    history_csv: Path,
+    logs: Path,
+    verbose: str | int = "auto",
+) -> list[dict]:
+    """Train a compiled model for exactly `epochs` epochs, resumably; return the history.
+
+    No validation, no early stopping: the number of epochs was chosen before (`shared.refit`).
+    The weights and optimizer state are saved in `state_dir` after every epoch, and an
+    interrupted call continues after its last complete epoch. With weight averaging
+    (`ema_momentum`), the model ends on the average (Keras's `fit` swaps it in at the end).
+    """
+    state, history = _resume(model, state_dir, state_dir)
+    if state.get("stop_reason") == "nan":
+        return history
+    model.fit(
+        dataset,
+        epochs=epochs,
+        initial_epoch=len(history),
+        callbacks=[
+            keras.callbacks.TerminateOnNaN(),
+            TrainingState(state_dir, history, history_csv),
+            keras.callbacks.TensorBoard(str(logs)),
+        ],
+        shuffle=False,
+        verbose=_resolve_verbose(verbose),
+    )
+    return history
 
 
 def _finish_fit(model, run, history, config, num_train_examples, monitor, mode) -> FitResult:
@@ -195,39 +233,6 @@ def _finish_fit(model, run, history, config, num_train_examples, monitor, mode) 
     )
 
 
-def fine_tune(
-    model: keras.Model,
-    dataset: tf.data.Dataset,
-    config: BaseConfig,
-    compile_fn: Callable[[keras.Model, BaseConfig], keras.Model],
-    *,
-    run: RunDir,
-    epochs: int,
-    learning_rate_factor: float = 0.1,
-    verbose: str | int = "auto",
-) -> float:
-    """Continue training a fitted model on `dataset` for `epochs` at a lower learning rate.
-
-    Used to show the model data that model selection held out (e.g. the validation period of
-    a time series, the most recent before the test period). With weight averaging
-    (`ema_momentum`), the model ends on the average of the fine-tuning steps (Keras's `fit`
-    swaps it in at the end). The result is saved atomically to
-    `checkpoints/fine_tuned.keras`; a resumed run that finds it loads it instead of training
-    again. Returns the seconds spent.
-    """
-    if run.fine_tuned_model.exists():
-        model.load_weights(run.fine_tuned_model)
-        print(f"Loaded the fine-tuned model of an interrupted run from {run.fine_tuned_model}")
-        return 0.0
-    rate = config.learning_rate * learning_rate_factor
-    compile_fn(model, dataclasses.replace(config, learning_rate=rate))
-    start = time.perf_counter()
-    model.fit(dataset, epochs=epochs, shuffle=False, verbose=_resolve_verbose(verbose))
-    seconds = time.perf_counter() - start
-    io.save_model(model, run.fine_tuned_model)
-    return round(seconds, 3)
-
-
 def _resolve_verbose(verbose: str | int) -> str | int:
     """A live progress bar in a terminal, one line per epoch in a log file."""
     return (1 if sys.stdout.isatty() else 2) if verbose == "auto" else verbose
@@ -236,11 +241,12 @@ def _resolve_verbose(verbose: str | int) -> str | int:
 def finish_run(run: RunDir) -> None:
     """Forget the resumable state once everything is written: a new run starts afresh.
 
-    A fine-tuned model replaces `best.keras`, so the checkpoint is the model that was exported.
+    The final fit's model (`--refit`) replaces `best.keras`, so the checkpoint is the model
+    that was exported.
     """
+    if run.refit_model.exists():
+        os.replace(run.refit_model, run.best_model)
     shutil.rmtree(run.resume_state, ignore_errors=True)
-    if run.fine_tuned_model.exists():  # the exported model becomes the run's checkpoint
-        os.replace(run.fine_tuned_model, run.best_model)
 
 
 def run_summary(result: FitResult, num_examples: dict[str, int]) -> dict:
@@ -252,24 +258,4 @@ def run_summary(result: FitResult, num_examples: dict[str, int]) -> dict:
         "stop_reason": result.stop_reason,
         "train_seconds": result.train_seconds,
         "train_examples_per_second": result.train_examples_per_second,
-    }
-
-
-def fine_tune_entries(
-    model: keras.Model,
-    dataset: tf.data.Dataset,
-    config: BaseConfig,
-    compile_fn: Callable[[keras.Model, BaseConfig], keras.Model],
-    *,
-    run: RunDir,
-    epochs: int,
-    train_seconds: float,
-    before: dict,
-) -> dict:
-    """`fine_tune`, and what it adds to `metrics.json`: the total `train_seconds` and a
-    `fine_tuning` record (epochs, seconds, and the app's `before` figures)."""
-    seconds = fine_tune(model, dataset, config, compile_fn, run=run, epochs=epochs)
-    return {
-        "train_seconds": round(train_seconds + seconds, 3),
-        "fine_tuning": {"epochs": epochs, "seconds": seconds, **before},
     }

@@ -7,6 +7,7 @@ from typing import Callable
 from typing import Mapping
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from apps.captioning.captioner import Captioner
@@ -79,7 +80,7 @@ class CaptioningTask(Task):
         return Captions(Vocabulary(words), FeatureCache(config))
 
     def make_datasets(self, config, data: CaptionData, captions: Captions) -> Datasets:
-        datasets, examples = {}, {}
+        datasets, examples, pairs = {}, {}, {}
         for split in ("train", "val"):
             images = captions.cache.prepare(data.splits[split], split)
             files, ids, too_long = caption_pairs(
@@ -98,7 +99,12 @@ class CaptioningTask(Task):
             )
             examples[split] = len(files)
             examples[f"{split}_images"] = len(images.records)
-        return Datasets(datasets["train"], datasets["val"], examples)
+            pairs[split] = files, ids
+        files = pairs["train"][0] + pairs["val"][0]
+        ids = np.concatenate([pairs["train"][1], pairs["val"][1]])
+        train_and_val = make_dataset(captions.cache, files, ids, config, training=True)
+        examples["train_and_val"] = len(files)
+        return Datasets(datasets["train"], datasets["val"], examples, train_and_val)
 
     def build_model(self, config, captions: Captions, *, steps_per_epoch: int) -> keras.Model:
         model = build_model(

@@ -59,7 +59,10 @@ class SentimentTask(Task):
             make_dataset(data.datasets[split], vectorizer, config, training=split == "train")
             for split in ("train", "val")
         )
-        return Datasets(train, val, dict(data.counts))
+        everything = data.datasets["train"].concatenate(data.datasets["val"])
+        train_and_val = make_dataset(everything, vectorizer, config, training=True)
+        counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
+        return Datasets(train, val, counts, train_and_val)
 
     def build_model(self, config, vectorizer, *, steps_per_epoch: int) -> keras.Model:
         model = build_model(

@@ -124,12 +124,8 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, RecurrentConfig):
         False, "Decay the learning rate along a cosine to 1% over --epochs (else constant)"
     )
     patience: int = default(BaseConfig, "patience", 8)
-    finetune_epochs: int = option(
-        5,
-        "After early stopping, train this many epochs on train+val at a tenth of the learning "
-        "rate: the speakers held out to choose the model then teach it too (0: off)",
-        min=0,
-    )
+    refit: str = default(BaseConfig, "refit", "scratch")
+    finetune_epochs: int = default(BaseConfig, "finetune_epochs", 5)
 
     def __post_init__(self):
         super().__post_init__()

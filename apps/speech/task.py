@@ -31,8 +31,6 @@ from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
-from shared.task import Trained
-from shared.training import fine_tune_entries
 
 STATISTICS_FILE = "feature_statistics.json"
 
@@ -85,33 +83,15 @@ class SpeechTask(Task):
             np.asarray(values["mean"], np.float32), np.asarray(values["variance"], np.float32)
         )
 
-    def after_fit(self, trained: Trained) -> dict:
-        """Fine-tune the selected model on train+val: with validation by speaker, the held-out
-        voices chose the epoch; now they add to the voices the model has heard."""
-        config, data = trained.config, trained.data
-        if not config.finetune_epochs:
-            return {}
-        test = make_dataset(data.datasets["test"], config, training=False)
-        before = trained.model.evaluate(test, verbose=0, return_dict=True)["accuracy"]
-        everything = data.datasets["train"].concatenate(data.datasets["val"])
-        dataset = make_dataset(everything, config, training=True, noise=data.noise)
-        return fine_tune_entries(
-            trained.model,
-            dataset,
-            config,
-            compile_model,
-            run=trained.run,
-            epochs=config.finetune_epochs,
-            train_seconds=trained.summary["train_seconds"],
-            before={"test_accuracy_before": round(float(before), 4)},
-        )
-
     def make_datasets(self, config, data: Splits, statistics) -> Datasets:
         train, val = (
             make_dataset(data.datasets[s], config, training=s == "train", noise=data.noise)
             for s in ("train", "val")
         )
-        return Datasets(train, val, dict(data.counts))
+        everything = data.datasets["train"].concatenate(data.datasets["val"])
+        train_and_val = make_dataset(everything, config, training=True, noise=data.noise)
+        counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
+        return Datasets(train, val, counts, train_and_val)
 
     def build_model(self, config, statistics, *, steps_per_epoch: int) -> keras.Model:
         model = build_model(

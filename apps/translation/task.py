@@ -78,18 +78,22 @@ class TranslationTask(Task):
         return Vocabularies(source, target, lengths, lengths.pop("seconds"))
 
     def make_datasets(self, config, data: Splits, vocabularies: Vocabularies) -> Datasets:
+        tokenized = {
+            split: tokenize_pairs(data.datasets[split], vocabularies.source, vocabularies.target)
+            for split in ("train", "val")
+        }
         train, val = (
-            make_dataset(
-                tokenize_pairs(
-                    data.datasets[split], vocabularies.source, vocabularies.target
-                ).cache(),
-                config,
-                training=split == "train",
-            )
+            make_dataset(tokenized[split].cache(), config, training=split == "train")
             for split in ("train", "val")
         )
         # One epoch trains on the pairs no longer than --max_length.
-        return Datasets(train, val, {**data.counts, "train": vocabularies.lengths["kept"]})
+        examples = {**data.counts, "train": vocabularies.lengths["kept"]}
+        if config.refit == "none":
+            return Datasets(train, val, examples)
+        everything = tokenized["train"].concatenate(tokenized["val"]).cache()
+        val_kept = length_report(tokenized["val"], config.max_length)["kept"]
+        examples["train_and_val"] = examples["train"] + val_kept
+        return Datasets(train, val, examples, make_dataset(everything, config, training=True))
 
     def build_model(self, config, vocabularies, *, steps_per_epoch: int) -> keras.Model:
         model = build_model(

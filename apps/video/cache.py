@@ -45,6 +45,12 @@ class CachedClips:
     def labels(self) -> np.ndarray:
         return np.array([record.label for record in self.records], np.int32)
 
+    def __add__(self, other: "CachedClips") -> "CachedClips":
+        """The clips of two splits together (e.g. train+val for the final fit)."""
+        return CachedClips(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(self))
+        )
+
 
 class ClipCache:
     """The model inputs of clips, computed once per clip content and configuration."""

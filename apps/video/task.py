@@ -112,7 +112,10 @@ class VideoTask(Task):
             clips = self.cached(inputs, data, split)
             datasets[split] = make_dataset(inputs.cache, clips, config, training=split == "train")
             examples[split] = len(clips.records)
-        return Datasets(datasets["train"], datasets["val"], examples)
+        everything = self.cached(inputs, data, "train") + self.cached(inputs, data, "val")
+        train_and_val = make_dataset(inputs.cache, everything, config, training=True)
+        examples["train_and_val"] = len(everything.records)
+        return Datasets(datasets["train"], datasets["val"], examples, train_and_val)
 
     def build_model(self, config, inputs: ClipInputs, *, steps_per_epoch: int) -> keras.Model:
         classes = len(config.class_names)

@@ -62,13 +62,7 @@ class WeatherConfig(RecurrentConfig):
         "Forecast the change from the last observed value (needs every target among the inputs)",
     )
     loss: str = option("mae", "Training loss on normalized targets", choices=LOSSES)
-    finetune_epochs: int = option(
-        2,
-        "After early stopping, train this many epochs on train+val "
-        "at a tenth of the learning rate, so the model also learns "
-        "from the most recent data before the test period (0: off)",
-        min=0,
-    )
+    refit: str = default(BaseConfig, "refit", "fine_tune")
     batch_size: int = default(BaseConfig, "batch_size", 64, "Windows per batch")
     epochs: int = default(BaseConfig, "epochs", 30)
     patience: int = default(BaseConfig, "patience", 4)

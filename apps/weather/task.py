@@ -16,9 +16,7 @@ from apps.weather.data import load_data
 from apps.weather.data import make_dataset
 from apps.weather.data import read_window
 from apps.weather.export import make_endpoints
-from apps.weather.export import raw_forecast
 from apps.weather.model import build_trainee
-from apps.weather.model import compile_model
 from apps.weather.scoring import batched_forecaster
 from apps.weather.scoring import plot_report
 from apps.weather.scoring import score
@@ -28,8 +26,6 @@ from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
-from shared.task import Trained
-from shared.training import fine_tune_entries
 
 STATISTICS_FILE = "statistics.json"
 
@@ -59,33 +55,16 @@ class WeatherTask(Task):
             make_dataset(data.segments[name], statistics, config, training=name == "train")
             for name in ("train", "val")
         )
+        segments = {**data.segments, "train_and_val": data.train_and_val()}
         windows = {
             name: segment.num_windows(config.input_steps, config.horizon)
-            for name, segment in data.segments.items()
+            for name, segment in segments.items()
         }
-        return Datasets(train, val, windows)
+        train_and_val = make_dataset(segments["train_and_val"], statistics, config, training=True)
+        return Datasets(train, val, windows, train_and_val)
 
     def build_model(self, config, statistics, *, steps_per_epoch: int) -> keras.Model:
         return build_trainee(config, statistics)
-
-    def after_fit(self, trained: Trained) -> dict:
-        """Fine-tune the selected model on train+val (the most recent rows before the test)."""
-        config, data, statistics = trained.config, trained.data, trained.preprocessing
-        if not config.finetune_epochs:
-            return {}
-        forecast = batched_forecaster(raw_forecast(trained.model, statistics))
-        selected, _ = score(forecast, data, config)
-        recent = make_dataset(data.train_and_val(), statistics, config, training=True)
-        return fine_tune_entries(
-            trained.model,
-            recent,
-            config,
-            compile_model,
-            run=trained.run,
-            epochs=config.finetune_epochs,
-            train_seconds=trained.summary["train_seconds"],
-            before={"test_mae_before": selected["model"]["mae"], "skill_before": selected["skill"]},
-        )
 
     def serving(self, model, config, data: WeatherData, statistics) -> Serving:
         inputs, _ = test_windows(data, config)

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from shared import io
+from shared.callbacks import TrainingState
 from shared.cli import command
 from shared.config import BaseConfig
 from shared.config import default
@@ -221,3 +222,129 @@ def test_another_apps_run_is_named_in_one_line(tmp_path, capsys):
     (run_dir / "export" / "1").mkdir(parents=True)
     assert predict(["--run_dir", str(run_dir), "1,1"]) == 1
     assert "is not a toy run (--config: unknown field(s)" in capsys.readouterr().err
+
+
+# === the final fit after model selection (--refit) ===
+
+# (phase, first coordinate) of every point a training or validation pipeline produced, and
+# "evaluate" when the test split was scored: the order in which the runner used the data.
+EVENTS: list[tuple[str, float]] = []
+
+
+def recorded(dataset: tf.data.Dataset, phase: str) -> tf.data.Dataset:
+    """`dataset` (batched points) that logs each point it yields to `EVENTS`."""
+
+    def record(points):
+        EVENTS.extend((phase, round(float(v), 5)) for v in points[:, 0])
+        return points
+
+    return dataset.map(
+        lambda x, y: (tf.ensure_shape(tf.numpy_function(record, [x], tf.float32), [None, 2]), y)
+    )
+
+
+class RefitToyTask(ToyTask):
+    """The toy with its data logged, selected on the validation loss (which keeps falling, so
+    the selected epoch is the last: the final fit trains several epochs)."""
+
+    selection_metric = "val_loss"
+    selection_mode = "min"
+
+    def make_datasets(self, config, data, preprocessing):
+        datasets = super().make_datasets(config, data, preprocessing)
+        both = data["train"].concatenate(data["val"]).shuffle(320, seed=config.seed)
+        return Datasets(
+            recorded(datasets.train, "train"),
+            recorded(datasets.val, "val"),
+            {**datasets.examples, "train_and_val": 320},
+            recorded(both.batch(config.batch_size), "final"),
+        )
+
+    def evaluate(self, evaluation):
+        EVENTS.append(("evaluate", 0.0))
+        return super().evaluate(evaluation)
+
+
+@command
+def train_refit(argv=None):
+    return train_command(RefitToyTask(), argv, "Train the toy with a final fit")
+
+
+def points_of(split: str, config: ToyConfig = ToyConfig()) -> list[float]:
+    data, _ = ToyTask().load_data(config)
+    return sorted(round(float(x[0]), 5) for x, _ in data[split].as_numpy_iterator())
+
+
+def test_final_fit_trains_on_every_train_and_val_example_after_selection(tmp_path):
+    run_dir = tmp_path / "run"
+    EVENTS.clear()
+    argv = ["--output_dir", str(run_dir), "--refit", "scratch", "--patience", "10"]
+    assert train_refit(argv) == 0
+    metrics = read_metrics(run_dir)
+    refit = metrics["refit"]
+    assert refit["mode"] == "scratch" and refit["examples"] == 320
+    assert refit["epochs"] == metrics["best_epoch"] == refit["selection"]["best_epoch"] >= 3
+    assert refit["seconds"] > 0 and metrics["train_seconds"] > refit["seconds"]
+    assert 0.5 < refit["selection"]["test"]["accuracy"] <= 1.0
+    assert refit["selection"]["test"]["summary"].startswith("test accuracy")
+    train, val, test = (points_of(split) for split in ("train", "val", "test"))
+    phases = [phase for phase, _ in EVENTS]
+    # Selection: every training point once per epoch, validation points only for validation.
+    selection = sorted(v for phase, v in EVENTS if phase == "train")
+    assert selection == sorted(train * metrics["epochs_trained"])
+    assert sorted(v for phase, v in EVENTS if phase == "val") == sorted(
+        val * metrics["epochs_trained"]
+    )
+    # The final fit: exactly every training and validation point once per epoch.
+    final = sorted(v for phase, v in EVENTS if phase == "final")
+    assert final == sorted((train + val) * refit["epochs"])
+    # The test split was scored only after all training (the selection's figure, the final's).
+    first_test = phases.index("evaluate")
+    assert phases.count("evaluate") == 2 and "final" not in phases[first_test:]
+    assert not set(test) & {v for phase, v in EVENTS if phase != "evaluate"}
+    # The export serves the final model, which best.keras now holds; not the selected one.
+    served = tf.saved_model.load(metrics["export"]).signatures["serving_default"]
+    probe = np.array([[3.0, 3.5], [2.0, 1.0], [4.0, 2.5]], np.float32)
+    final_model = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
+    np.testing.assert_allclose(
+        served(features=tf.constant(probe))["probabilities"].numpy(),
+        final_model(probe).numpy(),
+        atol=1e-5,
+    )
+    assert (run_dir / "refit_history.csv").read_text().count("\n") == 1 + refit["epochs"]
+
+
+def test_fine_tune_refit_continues_from_the_selected_model(tmp_path):
+    run_dir = tmp_path / "run"
+    argv = ["--output_dir", str(run_dir), "--refit", "fine_tune", "--finetune_epochs", "2"]
+    assert train_refit([*argv, "--epochs", "2"]) == 0
+    refit = read_metrics(run_dir)["refit"]
+    assert refit["mode"] == "fine_tune" and refit["epochs"] == 2 and refit["examples"] == 320
+
+
+def test_run_interrupted_in_the_final_fit_resumes_there(tmp_path, monkeypatch, capsys):
+    run_dir = tmp_path / "run"
+    argv = ["--output_dir", str(run_dir), "--refit", "scratch", "--patience", "10"]
+    original = TrainingState.on_epoch_begin
+
+    def interrupt_in_second_final_epoch(self, epoch, logs=None):
+        if epoch == 1 and self.state_dir.name == "refit":
+            raise KeyboardInterrupt
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(TrainingState, "on_epoch_begin", interrupt_in_second_final_epoch)
+    assert train_refit(argv) == 130
+    assert not (run_dir / "metrics.json").exists() and not (run_dir / "export").exists()
+    monkeypatch.setattr(TrainingState, "on_epoch_begin", original)
+    capsys.readouterr()
+    EVENTS.clear()
+
+    assert train_refit(argv) == 0
+    out = capsys.readouterr().out
+    assert "refit after epoch 1" in out and "Epoch 1/" not in out and "Epoch 2/" in out
+    assert not any(phase in ("train", "val") for phase, _ in EVENTS)  # selection not rerun
+    metrics = read_metrics(run_dir)
+    epochs = metrics["refit"]["epochs"]
+    final = sorted(v for phase, v in EVENTS if phase == "final")
+    assert final == sorted((points_of("train") + points_of("val")) * (epochs - 1))
+    assert metrics["epochs_trained"] == 5 and metrics["refit"]["selection"]["test"]["accuracy"]

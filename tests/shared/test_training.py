@@ -16,9 +16,9 @@ from shared.callbacks import weights_file
 from shared.config import BaseConfig
 from shared.errors import UserError
 from shared.run_dir import RunDir
-from shared.training import fine_tune
 from shared.training import finish_run
 from shared.training import fit
+from shared.training import fit_epochs
 from shared.training import make_optimizer
 from shared.training import prepare_run
 
@@ -34,9 +34,17 @@ def fit_toy(model, train, validation, config, **kwargs):
     return fit(model, train, validation, config, run=RunDir(Path(config.output_dir)), **kwargs)
 
 
-def fine_tune_toy(model, dataset, config, compile_fn, **kwargs):
+def fit_epochs_toy(model, dataset, config, **kwargs):
     run = RunDir(Path(config.output_dir))
-    return fine_tune(model, dataset, config, compile_fn, run=run, **kwargs)
+    return fit_epochs(
+        model,
+        dataset,
+        state_dir=run.refit_state,
+        history_csv=run.root / "refit_history.csv",
+        logs=run.logs / "refit",
+        verbose=0,
+        **kwargs,
+    )
 
 
 def toy_config(tmp_path, **overrides) -> BaseConfig:
@@ -193,48 +201,51 @@ def test_config_json_is_written_atomically_and_complete(tmp_path):
     assert [p.name for p in run.root.iterdir()] == ["config.json"]
 
 
-def compile_toy(model: keras.Model, config: BaseConfig) -> keras.Model:
-    model.compile(optimizer=make_optimizer(config), loss="mse")
-    return model
-
-
-def test_fine_tune_trains_once_then_reloads_and_becomes_the_checkpoint(tmp_path):
-    config = toy_config(tmp_path, epochs=1)
+def test_fit_epochs_trains_exactly_its_epochs_and_resumes_after_the_last_one(tmp_path):
+    config = toy_config(tmp_path)
     run = start_run(config)
     model = toy_model(config)
-    fit_toy(model, toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
-    fitted = [w.copy() for w in model.get_weights()]
-    seconds = fine_tune_toy(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
-    tuned = model.get_weights()
-    assert seconds > 0 and run.fine_tuned_model.exists()
-    assert not np.allclose(fitted[0], tuned[0])
-    assert model.optimizer.learning_rate.numpy() == pytest.approx(config.learning_rate * 0.1)
-
-    # An interrupted run that already fine-tuned loads the result instead of training again.
+    history = fit_epochs_toy(model, toy_data(), config, epochs=2)
+    assert [r["epoch"] for r in history] == [1, 2]
+    trained = [w.copy() for w in model.get_weights()]
+    # Asked for 3, an interrupted call continues after epoch 2 with the saved weights.
     again = toy_model(config)
-    assert fine_tune_toy(again, toy_data(), config, compile_toy, epochs=2, verbose=0) == 0.0
-    np.testing.assert_allclose(again.get_weights()[0], tuned[0])
+    steps = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: steps.append(b))
+    original_fit = again.fit
+    again.fit = lambda *a, **k: original_fit(*a, **{**k, "callbacks": [*k["callbacks"], counter]})
+    history = fit_epochs_toy(again, toy_data(), config, epochs=3)
+    assert [r["epoch"] for r in history] == [1, 2, 3] and len(steps) == STEPS_PER_EPOCH
+    assert not np.allclose(again.get_weights()[0], trained[0])  # one more epoch from there
+    assert (run.root / "refit_history.csv").read_text().count("\n") == 4
 
-    finish_run(run)
-    assert not run.fine_tuned_model.exists()
-    reloaded = keras.saving.load_model(run.best_model)
-    np.testing.assert_allclose(reloaded.get_weights()[0], tuned[0])
 
-
-def test_fine_tune_with_weight_averaging_ends_on_the_average(tmp_path):
+def test_fit_epochs_with_weight_averaging_ends_on_the_average(tmp_path):
     def kernel_shift(ema_momentum: float, name: str) -> float:
-        config = toy_config(tmp_path / name, ema_momentum=ema_momentum, learning_rate=1.0)
+        config = toy_config(tmp_path / name, ema_momentum=ema_momentum, learning_rate=0.1)
         start_run(config)
         model = toy_model(config)
         start = model.get_weights()[0].copy()
-        fine_tune_toy(model, toy_data(), config, compile_toy, epochs=2, verbose=0)
+        fit_epochs_toy(model, toy_data(), config, epochs=2)
         return float(np.abs(model.get_weights()[0] - start).max())
 
     # With momentum 0.9999 the average stays at the weights after the first of the 8 steps
-    # (Adam moves a weight by up to the fine-tuning rate, 0.1, per step) ...
+    # (Adam moves a weight by up to the learning rate, 0.1, per step) ...
     assert kernel_shift(0.9999, "averaged") < 0.105
     # ... while the raw weights move on.
     assert kernel_shift(0.0, "raw") > 0.3
+
+
+def test_finish_run_makes_the_final_fit_the_checkpoint(tmp_path):
+    config = toy_config(tmp_path, epochs=1)
+    run = start_run(config)
+    fit_toy(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
+    final = toy_model(config)
+    io.save_model(final, run.refit_model)
+    finish_run(run)
+    assert not run.resume_state.exists()
+    reloaded = keras.saving.load_model(run.best_model)
+    np.testing.assert_allclose(reloaded.get_weights()[0], final.get_weights()[0])
 
 
 def test_make_optimizer_decays_along_a_cosine_when_given_steps(tmp_path):
@@ -295,14 +306,14 @@ def test_a_fresh_run_never_loads_the_checkpoints_of_a_finished_one(tmp_path):
     config = toy_config(tmp_path, epochs=1)
     run = start_run(config)
     fit_toy(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
-    io.save_model(toy_model(config), run.fine_tuned_model)
+    io.save_model(toy_model(config), run.refit_model)
     (run.preprocessing).mkdir()
-    finish_run(run)  # the fine-tuned model became best.keras
+    finish_run(run)  # the final fit's model became best.keras
     assert run.best_model.exists()
     # The new run diverges in its first epoch: it must not end on the old run's weights.
     fresh, resuming = prepare_run(config, config.output_dir)
     assert not resuming
-    assert not run.best_model.exists() and not run.fine_tuned_model.exists()
+    assert not run.best_model.exists() and not run.refit_state.exists()
     assert not run.preprocessing.exists()
     with pytest.raises(UserError, match="diverged"):
         fit_toy(

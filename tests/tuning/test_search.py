@@ -247,8 +247,8 @@ def app_case(app: str, root: Path) -> tuple[list[str], str]:
             "6",
             "--members",
             "1",
-            "--finetune_epochs",
-            "0",
+            "--refit",
+            "none",
         ]
         return ["--data_dir", str(root), *flags], "units=4,8;input_steps=12,24;batch_size=32"
     if app == "speech":

@@ -17,8 +17,6 @@ FORMATS = [
 
 # Flags that make a run take seconds: low rate, short clips, tiny network.
 TINY_FLAGS = [
-    "--finetune_epochs",
-    "1",
     "--sample_rate",
     "8000",
     "--clip_seconds",

@@ -19,7 +19,8 @@ from tests.cluster import Cluster
 
 FLAGS = [
     "--target_columns", "temp", "--input_steps", "24", "--horizon", "6", "--units", "8",
-    "--batch_size", "16", "--epochs", "2", "--members", "2", "--finetune_epochs", "1",
+    "--batch_size", "16", "--epochs", "2", "--members", "2", "--refit", "fine_tune",
+    "--finetune_epochs", "1",
     "--ema_momentum", "0.9", "--scale_learning_rate",
 ]  # fmt: skip
 
@@ -38,12 +39,12 @@ def test_two_workers_train_one_model_and_the_chief_alone_writes(tmp_path):
     assert distribute.fingerprint(best.get_weights()) == fingerprints[0]
     metrics = json.loads(run.metrics.read_text())
     assert f"test MAE {metrics['model']['mae']:.4f}" in chief_output
-    assert metrics["fine_tuning"]["epochs"] == 1
+    assert metrics["refit"]["epochs"] == 1 and metrics["refit"]["mode"] == "fine_tune"
     assert metrics["distribution"]["global_batch_size"] == 32
     assert metrics["distribution"]["learning_rate"] == 2e-3  # scaled by the 2 replicas
     assert sorted(p.name for p in run.root.iterdir()) == [
         "checkpoints", "config.json", "export", "history.csv", "logs", "metrics.json",
-        "plots", "preprocessing",
+        "plots", "preprocessing", "refit_history.csv",
     ]  # fmt: skip
 
 
@@ -54,7 +55,7 @@ from apps.weather import train
 data_dir, out = sys.argv[1], sys.argv[2]
 flags = ["--data_dir", data_dir, "--target_columns", "temp", "--input_steps", "24",
          "--horizon", "6", "--units", "8", "--epochs", "3", "--members", "1",
-         "--finetune_epochs", "0"]
+         "--refit", "none"]
 mirrored = ["--strategy", "mirrored", "--devices", "CPU:0,CPU:1", "--batch_size", "16"]
 assert train.main([*flags, *mirrored, "--output_dir", out + "/mirrored"]) == 0
 assert train.main([*flags, "--batch_size", "32", "--output_dir", out + "/default"]) == 0

@@ -40,6 +40,8 @@ SMALL_FLAGS = [
     # ensemble itself is tested in test_model.py.
     "--members",
     "2",
+    "--refit",
+    "fine_tune",
     "--finetune_epochs",
     "1",
 ]
@@ -101,7 +103,10 @@ def test_run_directory_follows_the_contract(trained_run):
     assert metrics["data"]["duplicate_timestamps"] == 1 and metrics["data"]["missing_steps"] == 1
     assert metrics["data"]["sentinel_values"] == {"pressure": 1}
     assert metrics["train_seconds"] > 0 and metrics["train_examples_per_second"] > 0
-    assert metrics["fine_tuning"]["epochs"] == 1 and metrics["fine_tuning"]["seconds"] > 0
+    refit = metrics["refit"]
+    assert refit["mode"] == "fine_tune" and refit["epochs"] == 1 and refit["seconds"] > 0
+    assert refit["examples"] > metrics["examples"]["train"] + metrics["examples"]["val"]
+    assert refit["selection"]["test"]["model.mae"] > 0
     check_finished_run_directory(run_dir, {"horizon_mae.png", "sample_forecasts.png"})
 
 
@@ -124,8 +129,10 @@ def test_evaluate_reproduces_the_metrics_through_the_export(trained_run, tmp_pat
     after = json.loads((run_dir / "metrics.json").read_text())
     assert after["model"]["mae"] == pytest.approx(before["model"]["mae"], rel=1e-4)
     assert after["seasonal_naive"] == before["seasonal_naive"]
-    # The fine-tuning report scored the test split at training time: not kept stale.
-    assert "fine_tuning" not in after and after["train_seconds"] == before["train_seconds"]
+    # The selected model's test figure cannot be recomputed (only the final model is kept):
+    # not kept stale; what describes the final fit is.
+    assert "test" not in after["refit"]["selection"] and after["refit"]["epochs"] == 1
+    assert after["train_seconds"] == before["train_seconds"]
 
 
 def test_predict_forecasts_after_the_end_of_a_csv(trained_run, tmp_path, capsys):
