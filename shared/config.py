@@ -88,6 +88,11 @@ class BaseConfig:
         "at a tenth of the learning rate) or none (export the chosen model)",
         choices=REFITS,
     )
+    scale_refit_epochs: bool = option(
+        False,
+        "--refit scratch trains the selected epoch count times (train+val)/train examples "
+        "instead of the selected count itself (more, and more varied, data overfits later)",
+    )
     finetune_epochs: int = option(
         2, "Epochs on train+val of --refit fine_tune, at a tenth of the learning rate", min=1
     )

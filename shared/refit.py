@@ -17,6 +17,7 @@ anything) and recorded beside the final model's in `metrics.json` (`refit`).
 
 import dataclasses
 import math
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -70,12 +71,15 @@ def refit(
         keras.utils.set_random_seed(config.seed)  # the selection run's initial weights
         model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
         epochs = selected_epochs
+        if config.scale_refit_epochs:
+            epochs = round(selected_epochs * examples / datasets.examples["train"])
     else:  # fine_tune: the selected weights, a tenth of the learning rate
         slower = dataclasses.replace(config, learning_rate=config.learning_rate * 0.1)
         model = task.build_model(slower, preprocessing, steps_per_epoch=steps_per_epoch)
         model.set_weights(selected.get_weights())
         epochs = config.finetune_epochs
     record = {"mode": config.refit, "epochs": epochs, "examples": examples}
+    _forget_other_refit(run, record)
     if run.refit_model.exists():
         print(f"Loading the final fit of an interrupted run from {run.refit_model}")
         model.load_weights(run.refit_model)
@@ -102,12 +106,23 @@ def refit(
     return Refit(model, {**record, **finished})
 
 
+def _forget_other_refit(run: RunDir, record: dict) -> None:
+    """Drop the state of an interrupted final fit made with other settings (a run resumed with
+    another --refit keeps its selection, not the other final fit)."""
+    path = run.refit_state / "settings.json"
+    if path.exists() and io.read_json(path) != record:
+        shutil.rmtree(run.refit_state)
+    if not path.exists():
+        run.refit_state.mkdir(parents=True, exist_ok=True)
+        io.write_json(path, record)
+
+
 def selection_test(
     task: Task, selected: keras.Model, config: Any, data: Any, preprocessing: Any, run: RunDir
 ) -> dict:
     """The selection run's test figure (headline metric and summary line), computed through
     the serving endpoints the export would have; computed once and kept for a resumed run."""
-    path = run.refit_state / SELECTION_TEST_FILE
+    path = run.resume_state / SELECTION_TEST_FILE
     if path.exists():
         return io.read_json(path)
     serving = task.serving(selected, config, data, preprocessing)

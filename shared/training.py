@@ -25,8 +25,17 @@ from shared.errors import UserError
 from shared.optimizers import ClippedAdam
 from shared.run_dir import RunDir
 
-# Fields that may change when an interrupted run is resumed.
-_RESUMABLE_CHANGES = {"app", "epochs", "output_dir", "patience"}
+# Fields that may change when an interrupted run is resumed (the final fit's settings: a run
+# whose final fit failed, or that should end another way, keeps its model selection).
+_RESUMABLE_CHANGES = {
+    "app",
+    "epochs",
+    "output_dir",
+    "patience",
+    "refit",
+    "finetune_epochs",
+    "scale_refit_epochs",
+}
 
 
 @dataclasses.dataclass

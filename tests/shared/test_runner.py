@@ -322,6 +322,14 @@ def test_fine_tune_refit_continues_from_the_selected_model(tmp_path):
     assert refit["mode"] == "fine_tune" and refit["epochs"] == 2 and refit["examples"] == 320
 
 
+def test_scaled_refit_trains_the_selected_epochs_times_the_data_growth(tmp_path):
+    run_dir = tmp_path / "run"
+    argv = ["--output_dir", str(run_dir), "--refit", "scratch", "--scale_refit_epochs"]
+    assert train_refit([*argv, "--epochs", "4", "--patience", "10"]) == 0
+    metrics = read_metrics(run_dir)
+    assert metrics["best_epoch"] == 4 and metrics["refit"]["epochs"] == 5  # 4 * 320 / 256
+
+
 def test_run_interrupted_in_the_final_fit_resumes_there(tmp_path, monkeypatch, capsys):
     run_dir = tmp_path / "run"
     argv = ["--output_dir", str(run_dir), "--refit", "scratch", "--patience", "10"]
