@@ -125,6 +125,7 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, RecurrentConfig):
     )
     patience: int = default(BaseConfig, "patience", 8)
     refit: str = default(BaseConfig, "refit", "scratch")
+    scale_refit_epochs: bool = default(BaseConfig, "scale_refit_epochs", True)
     finetune_epochs: int = default(BaseConfig, "finetune_epochs", 5)
 
     def __post_init__(self):
