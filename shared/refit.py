@@ -27,6 +27,7 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from shared import distribute
 from shared import io
 from shared.errors import UserError
 from shared.export import Endpoint
@@ -88,7 +89,7 @@ def refit(
     start = time.perf_counter()
     history = fit_epochs(
         model,
-        datasets.train_and_val,
+        distribute.shard(datasets.train_and_val),  # as the selection's training data
         epochs=epochs,
         state_dir=run.refit_state,
         history_csv=run.root / "refit_history.csv",

@@ -26,7 +26,6 @@ from shared.plots import plot_history
 from shared.refit import refit
 from shared.refit import selection_test
 from shared.run_dir import RunDir
-from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Task
 from shared.task import Trained
@@ -97,7 +96,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
                 model,
                 step_config,
                 preprocessing,
-                _sharded(datasets),
+                datasets,
                 run,
                 selected_epochs=result.best_epoch,
             )
@@ -136,13 +135,6 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     io.write_json(run.metrics, metrics)
     finish_run(run)
     return metrics
-
-
-def _sharded(datasets: Datasets) -> Datasets:
-    """`datasets` with the final fit's data sharded as the selection's was."""
-    if datasets.train_and_val is None:
-        return datasets
-    return dataclasses.replace(datasets, train_and_val=distribute.shard(datasets.train_and_val))
 
 
 def _fitted_preprocessing(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
