@@ -173,6 +173,7 @@ def test_a_distributed_search_runs_every_trial_once(tmp_path):
     """One chief (the oracle) and two workers on localhost, bounded in time."""
     data, output = reviews(tmp_path / "reviews"), tmp_path / "search"
     argv = sentiment_argv(data, output, "--max_trials", "3", "--chief_timeout", "30")
+    argv += ["--refit", "scratch"]  # the final fit: for best/ only, never for a trial
     base = {
         **os.environ,
         "KERASTUNER_ORACLE_IP": "127.0.0.1",
@@ -206,6 +207,8 @@ def test_a_distributed_search_runs_every_trial_once(tmp_path):
     assert all(r["status"] == "COMPLETED" for r in rows)
     assert (output / "best" / "export" / "1").is_dir()
     assert "no trial left" in logs["tuner0"] and "no trial left" in logs["tuner1"]
+    assert json.loads((output / "best" / "metrics.json").read_text())["refit"]["epochs"] == 1
+    assert not list((output / search.PROJECT).rglob("refit_history.csv"))
 
 
 def test_a_worker_without_a_chief_stops(tmp_path):
