@@ -62,7 +62,7 @@ class WeatherConfig(RecurrentConfig):
         "Forecast the change from the last observed value (needs every target among the inputs)",
     )
     loss: str = option("mae", "Training loss on normalized targets", choices=LOSSES)
-    refit: str = default(BaseConfig, "refit", "fine_tune")
+    refit: str = default(BaseConfig, "refit", "scratch")
     batch_size: int = default(BaseConfig, "batch_size", 64, "Windows per batch")
     epochs: int = default(BaseConfig, "epochs", 30)
     patience: int = default(BaseConfig, "patience", 4)
