@@ -102,6 +102,8 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
             )
             model, summary["refit"] = final.model, final.record
             summary["train_seconds"] = round(summary["train_seconds"] + final.record["seconds"], 3)
+        else:  # resumed with --refit none: a final fit made before is not what is exported
+            shutil.rmtree(run.refit_state, ignore_errors=True)
         trained = Trained(model, step_config, data, preprocessing, run, result.history, summary)
         summary.update(task.after_fit(trained))
         weights = distribute.agreed_weights(placement, model)

@@ -50,3 +50,4 @@ class SentimentConfig(TFDSConfig, RecurrentConfig):
     units: int = default(RecurrentConfig, "units", 32)
     dropout: float = default(RecurrentConfig, "dropout", 0.2)
     l2: float = default(RecurrentConfig, "l2", 1e-5)
+    refit: str = default(RecurrentConfig, "refit", "fine_tune")

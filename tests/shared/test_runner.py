@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from shared import io
+from shared import runner
 from shared.callbacks import TrainingState
 from shared.cli import command
 from shared.config import BaseConfig
@@ -356,3 +357,27 @@ def test_run_interrupted_in_the_final_fit_resumes_there(tmp_path, monkeypatch, c
     final = sorted(v for phase, v in EVENTS if phase == "final")
     assert final == sorted((points_of("train") + points_of("val")) * (epochs - 1))
     assert metrics["epochs_trained"] == 5 and metrics["refit"]["selection"]["test"]["accuracy"]
+
+
+def test_a_run_resumed_with_refit_none_exports_its_selected_model(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    argv = ["--output_dir", str(run_dir), "--patience", "10"]
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # Interrupted after the final fit finished, before the export.
+    monkeypatch.setattr(runner, "export_saved_model", interrupt)
+    assert train_refit([*argv, "--refit", "scratch"]) == 130
+    assert (run_dir / "checkpoints" / "resume" / "refit" / "final.keras").exists()
+    monkeypatch.undo()
+    selected = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
+    EVENTS.clear()
+
+    assert train_refit([*argv, "--refit", "none"]) == 0  # the selection is kept
+    assert not any(phase in ("train", "val", "final") for phase, _ in EVENTS)
+    metrics = read_metrics(run_dir)
+    assert "refit" not in metrics and metrics["epochs_trained"] == 5
+    exported = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
+    for kept, selected_weights in zip(exported.get_weights(), selected.get_weights()):
+        np.testing.assert_array_equal(kept, selected_weights)

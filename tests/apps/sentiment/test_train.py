@@ -66,6 +66,9 @@ def test_run_directory_follows_the_contract(trained_run):
     assert metrics["examples"]["test"] == 10 and metrics["train_examples_per_second"] > 0
     assert metrics["accuracy"] >= 0.8  # unseen reviews: it learned the sentiment words
     assert metrics["baseline_majority"]["accuracy"] == 0.5
+    refit, examples = metrics["refit"], metrics["examples"]  # the default final fit
+    assert refit["mode"] == "fine_tune" and refit["epochs"] == 2
+    assert refit["examples"] == examples["train"] + examples["val"]
     check_finished_run_directory(run_dir, {"confusion_matrix.png"})
 
 
