@@ -78,19 +78,22 @@ class TranslationTask(Task):
         return Vocabularies(source, target, lengths, lengths.pop("seconds"))
 
     def make_datasets(self, config, data: Splits, vocabularies: Vocabularies) -> Datasets:
+        # One in-memory cache per split, shared by the selection's and the final fit's pipelines.
         tokenized = {
-            split: tokenize_pairs(data.datasets[split], vocabularies.source, vocabularies.target)
+            split: tokenize_pairs(
+                data.datasets[split], vocabularies.source, vocabularies.target
+            ).cache()
             for split in ("train", "val")
         }
         train, val = (
-            make_dataset(tokenized[split].cache(), config, training=split == "train")
+            make_dataset(tokenized[split], config, training=split == "train")
             for split in ("train", "val")
         )
         # One epoch trains on the pairs no longer than --max_length.
         examples = {**data.counts, "train": vocabularies.lengths["kept"]}
         if config.refit == "none":
             return Datasets(train, val, examples)
-        everything = tokenized["train"].concatenate(tokenized["val"]).cache()
+        everything = tokenized["train"].concatenate(tokenized["val"])
         val_kept = length_report(tokenized["val"], config.max_length)["kept"]
         examples["train_and_val"] = examples["train"] + val_kept
         return Datasets(train, val, examples, make_dataset(everything, config, training=True))

@@ -42,3 +42,18 @@ def test_the_training_pairs_are_held_in_memory_once(tmp_path):
     splits, config = task.load_data(config)
     vocabularies = task.fit_preprocessing(config, splits)
     assert cached_copies(task.make_datasets(config, splits, vocabularies).train) == 1
+
+
+def test_the_final_fit_trains_on_every_kept_train_and_val_pair(tmp_path):
+    task = TranslationTask()
+    config = TranslationConfig(
+        data_dir=str(write_corpus(tmp_path / "data", train=40, test=5)),
+        vocab_size=40,
+        max_length=6,
+        refit="scratch",
+    )
+    splits, config = task.load_data(config)
+    vocabularies = task.fit_preprocessing(config, splits)
+    datasets = task.make_datasets(config, splits, vocabularies)
+    pairs = sum(int(tf.shape(label)[0]) for _, label in datasets.train_and_val)
+    assert pairs == datasets.examples["train_and_val"] > datasets.examples["train"]
