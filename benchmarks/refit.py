@@ -9,7 +9,7 @@ figure, which every run records (`metrics.json`, `refit.selection`). A variant i
 
     python benchmarks/refit.py --app speech --seeds 1337,2 \\
         --variants "scratch;scaled=--refit scratch --scale_refit_epochs;fine_tune" \\
-        --out /tmp/refit-speech -- --data_dir ../shared/data/speech
+        --out /tmp/refit-speech -- --data_dir $RNN_SUITE_DATA/speech
 
 Prints one row per seed and variant (test metric, final-fit epochs and seconds), the mean per
 variant, and writes them to `OUT/refit.json`.

@@ -11,7 +11,7 @@ replicas), so every run takes the same steps. On one machine's CPU the replicas 
 cores: the point is that nothing breaks and what the machinery costs; the speed-up belongs
 to GPUs and machines.
 
-    python benchmarks/scaling.py [--app sentiment] [--data_dir ../shared/data/sentiment]
+    python benchmarks/scaling.py [--app sentiment] [--data_dir data/sentiment]
         [--batch 32] [--epochs 2] [-- extra app flags]
 """
 
@@ -26,11 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.cluster
 
+from dev_data import data_dir  # noqa: E402
+
 from tests.cluster import Cluster  # noqa: E402
 
 DEFAULT_DATA = {
-    "sentiment": ROOT.parent / "shared" / "data" / "sentiment",
-    "weather": ROOT.parent / "shared" / "data" / "weather",
+    "sentiment": data_dir("sentiment"),
+    "weather": data_dir("weather"),
 }
 
 

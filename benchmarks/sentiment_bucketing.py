@@ -5,7 +5,7 @@ batch padded to `--max_length`, one bucketed by length, alternating training ste
 see the same machine load, then prints training examples/second (wall clock and per CPU second),
 test accuracy after the same number of epochs, and the ratios.
 
-    python benchmarks/sentiment_bucketing.py                      # ../shared/data/sentiment
+    python benchmarks/sentiment_bucketing.py                      # data/sentiment
     python benchmarks/sentiment_bucketing.py --data_dir DIR --epochs 3
 Without the data folder it generates a corpus of reviews with realistic lengths.
 """
@@ -20,12 +20,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from dev_data import data_dir
 
 from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import make_dataset
 from apps.sentiment.task import SentimentTask
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sentiment"
+DEFAULT_DATA = data_dir("sentiment")
 GOOD = "great wonderful superb moving loved brilliant touching fun".split()
 BAD = "awful boring dull terrible hated wooden tedious mess".split()
 FILLER = "the a film movie plot actor scene story and it was of in to".split()

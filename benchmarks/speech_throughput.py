@@ -1,6 +1,6 @@
 """Benchmark: speech training throughput and batch inference of the export.
 
-On `../shared/data/speech` (Free Spoken Digit Dataset, 8 kHz WAV) it measures in one run:
+On `$RNN_SUITE_DATA/speech` (Free Spoken Digit Dataset, 8 kHz WAV) it measures in one run:
   1. training examples/second of the default model with augmentation, against the same model
      fed clean cached clips (the cost of on-the-fly augmentation), passes alternated;
   2. clips/second of the export at batch 64 through `audio` (float waveforms) and through
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
+from dev_data import data_dir
 
 from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
@@ -26,7 +27,7 @@ from apps.speech.data import make_dataset
 from apps.speech.task import SpeechTask
 from shared.export import export_saved_model
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "speech"
+DEFAULT_DATA = data_dir("speech")
 BATCH = 64
 
 

@@ -1,6 +1,6 @@
 """Benchmark: translation training tokens/second and compiled vs Python-loop decoding.
 
-On `../shared/data/translation` (Multi30k en-de) it measures in one run:
+On `$RNN_SUITE_DATA/translation` (Multi30k en-de) it measures in one run:
   1. training target tokens/second of the default model (bucketed batches of 64 pairs);
   2. sentences/second at batch 64 of the compiled decoders (`tf.while_loop` beam search of
      width 5, and greedy) against a Python-loop greedy decoder that calls the model (itself
@@ -21,6 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from dev_data import data_dir
 
 from apps.translation.config import TranslationConfig
 from apps.translation.data import source_ids
@@ -29,7 +30,7 @@ from apps.translation.tokenizer import END_ID
 from apps.translation.tokenizer import START_ID
 from shared.run_dir import RunDir
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "translation"
+DEFAULT_DATA = data_dir("translation")
 BATCH = 64
 
 

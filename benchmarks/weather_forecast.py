@@ -1,6 +1,6 @@
 """Benchmark: weather training speed and forecast skill against the naive baselines.
 
-On `../shared/data/weather` (hourly Beijing data, target TEMP) with a 24-hour history and a
+On `$RNN_SUITE_DATA/weather` (hourly Beijing data, target TEMP) with a 24-hour history and a
 24-step horizon, it measures in one run:
   1. input-pipeline throughput (windows/second) of the app's batched window gather against
      `keras.utils.timeseries_dataset_from_array`, alternating passes so both see the same load;
@@ -22,18 +22,13 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+from dev_data import data_dir
 
 from apps.weather.config import WeatherConfig
 from apps.weather.task import WeatherTask
 from shared.runner import train as train_run
 
-DEFAULT_CSV = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "weather"
-    / "beijing_pm25_2010_2013.csv"
-)
+DEFAULT_CSV = data_dir("weather") / "beijing_pm25_2010_2013.csv"
 
 
 def generate_csv(path: Path, hours: int = 20000) -> Path:

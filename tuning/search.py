@@ -1,7 +1,7 @@
 """Keras Tuner search over any app: the app's flags fix the rest of the configuration.
 
-python -m tuning.search --app sentiment --data_dir ../shared/data/sentiment --max_trials 8
-python -m tuning.search --app weather --data_dir ../shared/data/weather --tuner hyperband \\
+python -m tuning.search --app sentiment --data_dir data/sentiment --max_trials 8
+python -m tuning.search --app weather --data_dir DATA/weather --tuner hyperband \\
     --space "units=32,64;input_steps=48,72" --epochs 12
 python -m tuning.search --app speech --confirm_seeds 3 ...     # is the winner really better?
 
