@@ -297,10 +297,3 @@ def load_config_file(cls: type, path: str) -> dict[str, Any]:
 
 def _is_tuple(annotation: Any) -> bool:
     return typing.get_origin(annotation) is tuple
-
-
-def read_config(cls: type, path: Path, **overrides: Any) -> Any:
-    """A config saved as `config.json` by an earlier run, with some fields replaced."""
-    values = load_config_file(cls, str(path))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return cls(**values)

@@ -32,17 +32,21 @@ class MaskedSequenceLoss(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="shared")
-def masked_accuracy(y_true, y_pred):
-    """Share of real (non-zero) target tokens predicted exactly, per sequence."""
-    y_true = ops.cast(y_true, "int32")
-    mask = ops.cast(ops.not_equal(y_true, 0), "float32")
-    hits = ops.cast(ops.equal(ops.cast(ops.argmax(y_pred, -1), "int32"), y_true), "float32")
-    return ops.sum(hits * mask, axis=-1) / ops.maximum(ops.sum(mask, axis=-1), 1.0)
+class MaskedAccuracy(keras.metrics.Mean):
+    """Share of real (non-zero) target tokens predicted exactly, every token weighing the same.
 
+    Keras' weighted mean, with the padding mask as the weights: over an epoch it is the hits
+    over all real tokens, as the loss weighs them (not a mean of per-sequence shares).
+    """
 
-# Models saved before these moved here name them by their old package.
-for _old, _new in (
-    ("translation>MaskedSequenceLoss", MaskedSequenceLoss),
-    ("translation>masked_accuracy", masked_accuracy),
-):
-    keras.saving.get_custom_objects().setdefault(_old, _new)
+    def __init__(self, name="masked_accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.cast(y_true, "int32")
+        mask = ops.cast(ops.not_equal(y_true, 0), "float32")
+        if sample_weight is not None:
+            mask = mask * ops.cast(ops.expand_dims(sample_weight, -1), "float32")
+        hits = ops.cast(ops.equal(ops.cast(ops.argmax(y_pred, -1), "int32"), y_true), "float32")
+        # Flat, so that Mean weighs tokens, not the per-sequence means it would reduce to.
+        return super().update_state(ops.reshape(hits, [-1]), sample_weight=ops.reshape(mask, [-1]))

@@ -6,8 +6,8 @@ from keras import ops
 from apps.captioning.config import CaptioningConfig
 from shared.backbones import small_cnn
 from shared.layers import AttentionDecoder
+from shared.losses import MaskedAccuracy
 from shared.losses import MaskedSequenceLoss
-from shared.losses import masked_accuracy
 from shared.training import make_optimizer
 
 
@@ -148,6 +148,6 @@ def compile_model(model: keras.Model, config: CaptioningConfig) -> keras.Model:
     model.compile(
         optimizer=make_optimizer(config),
         loss=MaskedSequenceLoss(config.label_smoothing),
-        metrics=[masked_accuracy],
+        metrics=[MaskedAccuracy()],
     )
     return model

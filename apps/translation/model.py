@@ -7,8 +7,8 @@ from apps.translation.config import TranslationConfig
 from shared.layers import AttentionDecoder
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
+from shared.losses import MaskedAccuracy
 from shared.losses import MaskedSequenceLoss
-from shared.losses import masked_accuracy
 from shared.training import make_optimizer
 
 
@@ -63,6 +63,6 @@ def compile_model(
     model.compile(
         optimizer=optimizer,
         loss=MaskedSequenceLoss(config.label_smoothing),
-        metrics=[masked_accuracy],
+        metrics=[MaskedAccuracy()],
     )
     return model

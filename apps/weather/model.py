@@ -17,8 +17,6 @@ from shared.training import make_optimizer
 SECONDS_PER_DAY = 86400
 DAYS_PER_YEAR = 365.2425
 MEMBERS = "members"
-# Early stopping watches the validation MAE of the average forecast, the model that is exported.
-SELECTION_METRIC = "val_mae"
 
 
 @keras.saving.register_keras_serializable(package="weather")

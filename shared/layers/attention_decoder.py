@@ -124,6 +124,8 @@ class AttentionDecoder(keras.layers.Layer):
         states = self.initial_states(initial_state)
         no_weights = ops.zeros((ops.shape(memory)[0], ops.shape(memory)[1]))
         # The scan carries what `step` returns, (output, states, weights), and stacks it.
+        # tf.scan, not keras.ops.scan: Keras 3.15's TF scan gives each stacked output its
+        # carry's shape (here [batch, units] for the [batch, steps] weights) and fails.
         outputs, _, weights = tf.scan(
             lambda carry, token: self.step(token, carry[1], memory, keys, memory_mask),
             tf.transpose(inputs, [1, 0, 2]),
@@ -148,7 +150,3 @@ class AttentionDecoder(keras.layers.Layer):
             l2=self.l2,
         )
         return config
-
-
-# Models saved before the decoder moved here name it by its old package.
-keras.saving.get_custom_objects().setdefault("translation>AttentionDecoder", AttentionDecoder)

@@ -131,17 +131,6 @@ def test_model_reloads_from_a_keras_file(tmp_path):
     assert restored.get_layer("decoder").get_config()["attention"] == "bahdanau"
 
 
-def test_models_saved_before_the_decoder_moved_to_shared_still_load():
-    from shared.layers import AttentionDecoder
-
-    decoder = AttentionDecoder(8, attention="bahdanau", attention_units=4, name="decoder")
-    saved = keras.saving.serialize_keras_object(decoder)
-    assert saved["registered_name"] == "shared>AttentionDecoder"
-    saved["registered_name"] = "translation>AttentionDecoder"  # as in older .keras files
-    restored = keras.saving.deserialize_keras_object(saved)
-    assert isinstance(restored, AttentionDecoder) and restored.get_config() == decoder.get_config()
-
-
 def test_unknown_pieces_count_toward_the_output_limit():
     translator = tiny_translator(max_output_ratio=1.5)
     # Pieces 5, [UNK], [UNK], then [END] and padding: three real pieces.
