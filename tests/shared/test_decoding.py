@@ -1,39 +1,97 @@
-"""The shared searches over a hand-made step function: forbidden ids are never produced."""
+"""The shared searches over a hand-made step function: exact answers, never a forbidden id."""
 
+import itertools
+
+import numpy as np
+import pytest
 import tensorflow as tf
 
 from shared.decoding import beam_search
 from shared.decoding import greedy_search
 
-# Ids: 0 padding, 1 [UNK], 2 [START], 3 [END], 4 "a". The step always prefers [UNK], then "a",
-# then [END].
-PREFERENCES = tf.math.log(tf.constant([[0.0, 0.6, 0.0, 0.1, 0.3]]) + 1e-9)
+# Ids: 0 padding, 1 [UNK], 2 [START], 3 [END], 4 "a". Next-token probabilities by the previous
+# token: after [START], [UNK] is likeliest; after [UNK] or "a", [END] is.
+PAD, UNK, START, END, A = range(5)
+TABLE = np.full((5, 5), 0.2, "float32")
+TABLE[START] = [0.0, 0.6, 0.0, 0.1, 0.3]
+TABLE[UNK] = [0.0, 0.05, 0.0, 0.9, 0.05]
+TABLE[A] = [0.0, 0.05, 0.0, 0.9, 0.05]
+LOG_TABLE = tf.math.log(tf.constant(TABLE) + 1e-9)
+IDS = {"start_id": START, "end_id": END, "pad_id": PAD}
 
 
 def step(tokens, states, context):
-    log_probs = tf.repeat(PREFERENCES, tf.shape(tokens)[0], axis=0)
-    return log_probs, states, tf.zeros([tf.shape(tokens)[0], 1])
+    return tf.gather(LOG_TABLE, tokens), states, tf.zeros([tf.shape(tokens)[0], 1])
 
 
-def test_forbidden_ids_are_never_chosen():
-    limits = tf.constant([3, 3])
-    states = tf.zeros([2, 1])
-    ids = {"start_id": 2, "end_id": 3, "pad_id": 0}
-    assert greedy_search(step, states, (), limits, **ids)["tokens"].numpy().tolist() == [
-        [1, 1, 3],
-        [1, 1, 3],
-    ]
-    greedy = greedy_search(step, states, (), limits, **ids, forbidden=(1,))["tokens"]
-    assert greedy.numpy().tolist() == [[4, 4, 3], [4, 4, 3]]
-    beam = beam_search(
-        step,
-        states,
+def best_by_enumeration(limit, forbidden=(), length_penalty=0.0):
+    """The best output of at most `limit` tokens (end included), scored as beam search does."""
+    producible = [t for t in (UNK, A) if t not in forbidden]
+    best, best_score = None, -np.inf
+    for length in range(limit):
+        for body in itertools.product(producible, repeat=length):
+            sequence = (*body, END)
+            previous = (START, *body)
+            score = sum(np.log(TABLE[p, t] + 1e-9) for p, t in zip(previous, sequence))
+            normalized = score / ((5 + len(sequence)) / 6) ** length_penalty
+            if normalized > best_score:
+                best, best_score = sequence, normalized
+    return best
+
+
+def search(kind, forbidden=(), limit=3, beam_width=3, length_penalty=0.0):
+    limits, states = tf.constant([limit, limit]), tf.zeros([2, 1])
+    if kind == "greedy":
+        result = greedy_search(step, states, (), limits, **IDS, forbidden=forbidden)
+    else:
+        result = beam_search(
+            step,
+            states,
+            (),
+            limits,
+            beam_width=beam_width,
+            length_penalty=length_penalty,
+            attention_steps=tf.constant(1),
+            **IDS,
+            forbidden=forbidden,
+        )
+    return [tuple(t for t in row if t != PAD) for row in result["tokens"].numpy().tolist()]
+
+
+def test_greedy_follows_the_likeliest_token_and_never_a_forbidden_one():
+    assert search("greedy") == [(UNK, END)] * 2
+    assert search("greedy", forbidden=(UNK,)) == [(A, END)] * 2
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 1.0])
+@pytest.mark.parametrize("forbidden", [(), (UNK,)])
+def test_beam_search_returns_the_best_allowed_output(forbidden, length_penalty):
+    expected = best_by_enumeration(3, forbidden, length_penalty)
+    assert expected == ((A, END) if forbidden else (UNK, END))
+    found = search("beam", forbidden, length_penalty=length_penalty)
+    assert found == [expected] * 2
+
+
+def test_a_finished_output_is_not_pushed_out_of_the_beam():
+    # After [START]: [UNK] 0.6, "a" 0.3, [END] 0.1. With a beam of 2 the open outputs ([UNK],
+    # "a") outrank the finished ([END]) at step 1, but every continuation of an open output
+    # scores below it when each token after the first costs log 0.01.
+    table = np.full((5, 5), 0.01, "float32")
+    table[START] = [0.0, 0.6, 0.0, 0.1, 0.3]
+    log_table = tf.math.log(tf.constant(table))
+
+    def costly(tokens, states, context):
+        return tf.gather(log_table, tokens), states, tf.zeros([tf.shape(tokens)[0], 1])
+
+    result = beam_search(
+        costly,
+        tf.zeros([1, 1]),
         (),
-        limits,
-        beam_width=3,
+        tf.constant([4]),
+        beam_width=2,
         length_penalty=0.0,
         attention_steps=tf.constant(1),
-        **ids,
-        forbidden=(1,),
+        **IDS,
     )
-    assert 1 not in beam["tokens"].numpy()
+    assert [t for t in result["tokens"].numpy()[0] if t != PAD] == [END]
+    np.testing.assert_allclose(result["scores"].numpy(), [np.log(0.1)], rtol=1e-5)
