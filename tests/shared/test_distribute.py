@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -115,11 +116,59 @@ def test_app_refuses_multi_worker_without_a_cluster_before_writing(tmp_path, mon
     assert not out.exists()
 
 
+# Runs in its own process: logical CPU devices must be made before TensorFlow starts.
+BATCH_NORM_SCRIPT = """
+import json, numpy as np, keras, tensorflow as tf
+from types import SimpleNamespace
+from shared import distribute
+mirrored = distribute.place(SimpleNamespace(strategy="mirrored", devices=("CPU:0", "CPU:1")))
+# One batch of 16: the first replica's half near 0, the second's near 10.
+x = np.concatenate([np.linspace(-1, 1, 8), 10 + np.linspace(-1, 1, 8)])[:, None].astype("float32")
+y = np.zeros((16, 1), "float32")
+
+def moving_variances(layer):
+    with mirrored.strategy.scope():
+        model = keras.Sequential([keras.Input((1,)), layer, keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+    with distribute.keras_fixes(mirrored):
+        model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(16), epochs=1, verbose=0)
+    variable = model.layers[0].moving_variance.value  # the tf.distribute (mirrored) variable
+    return [float(v.numpy()[0]) for v in variable.values]
+
+with mirrored.strategy.scope():
+    ours = distribute.batch_normalization(momentum=0.0)
+plain = keras.layers.BatchNormalization(momentum=0.0)
+print(json.dumps({
+    "ours": moving_variances(ours),
+    "plain": moving_variances(plain),
+    "global": float(x.var()),
+    "shard": float(x[:8].var()),
+}))
+"""
+
+
+def run_script(script: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_batch_normalization_uses_the_global_batch_under_a_strategy():
-    """Else each worker keeps moving statistics of its own shard and the models drift apart."""
+    """Else each replica normalizes with its own shard's statistics and workers drift apart."""
     assert not distribute.batch_normalization().synchronized
-    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
-        assert distribute.batch_normalization(momentum=0.9).synchronized
+    found = run_script(BATCH_NORM_SCRIPT)
+    # Momentum 0: the moving variance is the last batch's. Every replica holds the global
+    # batch's variance (about 25.4), not its shard's (about 0.4).
+    np.testing.assert_allclose(found["ours"], [found["global"]] * 2, rtol=1e-3)
+    # What the fix is for: plain batch norm averages the shards' variances instead.
+    np.testing.assert_allclose(found["plain"], [found["shard"]] * 2, rtol=1e-3)
 
 
 # Runs in its own process: logical CPU devices must be made before TensorFlow starts.
@@ -158,16 +207,7 @@ print(json.dumps({
 
 def test_clipping_is_the_same_on_one_and_two_replicas():
     """Keras clips each replica's share of the gradient; `ClippedAdam` clips the batch's."""
-    result = subprocess.run(
-        [sys.executable, "-c", CLIPPING_SCRIPT],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    gaps = json.loads(result.stdout.strip().splitlines()[-1])
+    gaps = run_script(CLIPPING_SCRIPT)
     assert gaps["replicas"] == 2
     assert gaps["clipped"] < 1e-5
     assert gaps["keras"] > 1e-3  # what the fix is for
