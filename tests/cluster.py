@@ -3,13 +3,11 @@
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +33,18 @@ class Cluster:
     Each worker's output goes to `logs/worker<i>.log`.
     """
 
-    def __init__(self, app: str, args: list[str], logs: Path, workers: int = 2):
+    def __init__(
+        self,
+        app: str,
+        args: list[str],
+        logs: Path,
+        workers: int = 2,
+        crash_after_epoch: Optional[dict[int, int]] = None,
+    ):
+        """`crash_after_epoch` {worker: epoch}: that worker exits hard once it has saved the
+        epoch's resume state (`tests.crash_worker`), at the same point in every run."""
         self.app, self.args, self.logs, self.workers = app, args, Path(logs), workers
+        self.crash_after_epoch = crash_after_epoch or {}
         self.processes: list[subprocess.Popen] = []
 
     def __enter__(self) -> "Cluster":
@@ -46,6 +54,9 @@ class Cluster:
             spec = {"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}}
             env = {**os.environ, "TF_CONFIG": json.dumps(spec), "TF_CPP_MIN_LOG_LEVEL": "2"}
             command = [sys.executable, "-m", f"apps.{self.app}.train", "--strategy"]
+            if index in self.crash_after_epoch:
+                crash = ["tests.crash_worker", str(self.crash_after_epoch[index])]
+                command = [sys.executable, "-m", *crash, f"apps.{self.app}.train", "--strategy"]
             with open(self.log(index), "w") as log:
                 self.processes.append(
                     subprocess.Popen(
@@ -82,17 +93,6 @@ class Cluster:
                     f"worker {index} still running after {timeout} s:\n{self.output(index)[-3000:]}"
                 ) from None
         return codes
-
-    def kill_when(self, index: int, ready: Callable[[], bool], timeout: float) -> None:
-        """SIGKILL worker `index` as soon as `ready()` holds."""
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if time.monotonic() > deadline or self.processes[index].poll() is not None:
-                raise AssertionError(
-                    f"never ready to kill worker {index}:\n{self.output(0)[-3000:]}"
-                )
-            time.sleep(0.1)
-        self.processes[index].send_signal(signal.SIGKILL)
 
     def fingerprints(self) -> dict[int, str]:
         """Each worker's logged weights fingerprint."""
