@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.apps.c
 from apps.captioning.captions import END_ID
 from apps.captioning.captions import START_ID
 from apps.captioning.config import CaptioningConfig
+from apps.captioning.features import FeatureCache
 from apps.captioning.task import CaptioningTask
 from shared.export import export_saved_model
 from tests.apps.captioning.shapes import write_shapes
@@ -60,14 +61,14 @@ def main() -> int:
     )
     task = CaptioningTask()
     data, config = task.load_data(config)
-    captions = task.fit_preprocessing(config, data)
-    cache = captions.cache
+    inputs = task.fit_preprocessing(config, data)
+    cache = FeatureCache(config, inputs.backbone)
     train = data.splits["train"]
     n = len(train.records)
 
     # 1. Feature extraction: first pass, then reading the cache.
     first = seconds(lambda: cache.prepare(train, "train"))
-    datasets = task.make_datasets(config, data, captions)  # reads the cache
+    datasets = task.make_datasets(config, data, inputs)  # reads the cache
     epoch_read = seconds(lambda: [None for _ in datasets.train])
     decode = cache._decode
     backbone = cache.backbone
@@ -90,7 +91,7 @@ def main() -> int:
 
     # 2. Training captions/second: cached features vs the CNN inside the model, on the same
     # captions (one per training image, 8 tokens each) and the same batches.
-    model = task.build_model(config, captions, steps_per_epoch=1)
+    model = task.build_model(config, inputs, steps_per_epoch=1)
     images = np.stack([decode(r.path.read_bytes()).numpy() for r in train.records])
     features = backbone.predict(images.astype("float32"), batch_size=args.batch, verbose=0)
     tokens = np.tile(np.arange(START_ID, START_ID + 8, dtype="int32"), (n, 1))
@@ -120,7 +121,7 @@ def main() -> int:
     # decodes and encodes each image, then calls the (compiled) model once per token on the
     # whole prefix. Both include the CNN, the dominant cost at 224 pixels.
     model.fit(datasets.train, epochs=5, verbose=0)  # real captions: decoding runs ~8 tokens
-    serving = task.serving(model, config, data, captions)
+    serving = task.serving(model, config, data)
     export_dir, loaded = export_saved_model(root / "export", serving.endpoints, track=serving.track)
     test = [r.path.read_bytes() for r in data.splits["test"].records][: args.batch]
     detailed = loaded.signatures["caption_with_attention"]

@@ -90,15 +90,15 @@ def main() -> int:
     splits, base = task.load_data(
         SentimentConfig(data_dir=str(data_dir), max_length=args.max_length)
     )
-    vectorizer = task.fit_preprocessing(base, splits)
+    tokenizer = task.fit_preprocessing(base, splits)
     models, datasets = {}, {}
     for mode, bucketing in (("fixed_length", False), ("bucketing", True)):
         config = dataclasses.replace(base, bucketing=bucketing)
         keras.utils.set_random_seed(config.seed)
-        models[mode] = task.build_model(config, vectorizer, steps_per_epoch=1)
+        models[mode] = task.build_model(config, tokenizer, steps_per_epoch=1)
         datasets[mode] = {
-            "train": task.make_datasets(config, splits, vectorizer).train,
-            "test": make_dataset(splits.datasets["test"], vectorizer, config, training=False),
+            "train": task.make_datasets(config, splits, tokenizer).train,
+            "test": make_dataset(splits.datasets["test"], tokenizer, config, training=False),
         }
     epochs = []
     for epoch in range(args.epochs):

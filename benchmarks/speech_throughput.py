@@ -63,12 +63,12 @@ def main() -> int:
         task = SpeechTask()
         config = SpeechConfig(data_dir=str(data_dir), output_dir=str(Path(tmp) / "run"))
         splits, config = task.load_data(config)
-        statistics = task.fit_preprocessing(config, splits)
-        augmented = task.make_datasets(config, splits, statistics).train
+        clip_input = task.fit_preprocessing(config, splits)
+        augmented = task.make_datasets(config, splits, clip_input).train
         clean = make_dataset(splits.datasets["train"], config, training=False)
         for _ in clean:  # fill the cache both pipelines start from
             pass
-        model = task.build_model(config, statistics, steps_per_epoch=1)
+        model = task.build_model(config, clip_input, steps_per_epoch=1)
 
         # 1. Training throughput, alternating the two pipelines so both see the same load.
         rates = {"augmented": [], "clean": []}
@@ -83,7 +83,7 @@ def main() -> int:
         )
 
         # 2. Export inference at batch 64.
-        serving = task.serving(model, config, splits, statistics)
+        serving = task.serving(model, config, splits)
         _, loaded = export_saved_model(Path(tmp) / "export", serving.endpoints, track=serving.track)
         files = [path for path, _ in splits.files["test"]][: BATCH * args.batches]
         blobs = [path.read_bytes() for path in files]

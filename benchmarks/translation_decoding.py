@@ -69,16 +69,16 @@ def main() -> int:
     splits, config = task.load_data(config)
     if args.run_dir:
         run = RunDir(Path(args.run_dir))
-        model = keras.models.load_model(run.best_model)
-        vocabularies = task.load_preprocessing(config, run.preprocessing)
+        model = keras.models.load_model(run.best_model)  # its tokenizers inside
+        tokenizers = model.preprocessor
     else:
-        vocabularies = task.fit_preprocessing(config, splits)
-        model = task.build_model(config, vocabularies, steps_per_epoch=1)
-    source_tokenizer = vocabularies.source
+        tokenizers = task.fit_preprocessing(config, splits)
+        model = task.build_model(config, tokenizers, steps_per_epoch=1)
+    source_tokenizer = tokenizers.source
 
     # 1. Training throughput (a copy of the model, so decoding uses the weights as given).
-    trainee = task.build_model(config, vocabularies, steps_per_epoch=1)
-    iterator = iter(task.make_datasets(config, splits, vocabularies).train.repeat())
+    trainee = task.build_model(config, tokenizers, steps_per_epoch=1)
+    iterator = iter(task.make_datasets(config, splits, tokenizers).train.repeat())
     trainee.train_on_batch(*next(iterator))
     tokens, start = 0, time.perf_counter()
     for _ in range(args.steps):
@@ -91,7 +91,7 @@ def main() -> int:
     # 2. Decoding speed on test sentences.
     texts = [s.decode() for s, _ in splits.datasets["test"].as_numpy_iterator()]
     batches = [texts[i * BATCH : (i + 1) * BATCH] for i in range(args.batches)]
-    translator = task.translator(model, config, vocabularies)
+    translator = model.translator
     spec = [tf.TensorSpec([None], tf.string)]
     beam = tf.function(
         lambda t: translator.translate(t, config.beam_width, 0.6), input_signature=spec

@@ -32,6 +32,7 @@ from apps.video.model import build_model
 from apps.video.model import compile_model
 from apps.video.task import VideoTask
 from shared.export import export_saved_model
+from shared.pipeline import Pipeline
 from tests.apps.video.motion import write_motion
 
 
@@ -117,7 +118,8 @@ def main() -> int:
     )
 
     # 3. The export: batches of raw frames vs one call per clip.
-    serving = task.serving(model, config, data, task.fit_preprocessing(config, data))
+    classifier = Pipeline(model, task.fit_preprocessing(config, data))
+    serving = task.serving(classifier, config, data)
     _, loaded = export_saved_model(root / "export", serving.endpoints, track=serving.track)
     serve = loaded.signatures["serving_default"]
     raw = tf.constant(padded[: 4 * args.batch])

@@ -47,13 +47,13 @@ def generate_csv(path: Path, hours: int = 20000) -> Path:
     return path
 
 
-def keras_utility_dataset(segment, statistics, config):
+def keras_utility_dataset(segment, scaler, config):
     """The same windows and targets through `timeseries_dataset_from_array` (window only)."""
     count = segment.num_windows(config.input_steps, config.horizon)
     rows = np.arange(count)[:, None] + config.input_steps + np.arange(config.horizon)
-    targets = (segment.targets[rows] - statistics.target_mean) / statistics.target_std
+    targets = scaler.targets(segment.targets[rows])
     return keras.utils.timeseries_dataset_from_array(
-        segment.features[: count + config.input_steps - 1],
+        scaler.features(segment.features[: count + config.input_steps - 1]),
         targets,
         sequence_length=config.input_steps,
         batch_size=config.batch_size,
@@ -95,9 +95,9 @@ def main() -> int:
     task = WeatherTask()
     data, config = task.load_data(config)
     train = data.segments["train"]
-    statistics = task.fit_preprocessing(config, data)
-    ours = task.make_datasets(config, data, statistics).train
-    utility = keras_utility_dataset(train, statistics, config)
+    scaler = task.fit_preprocessing(config, data)
+    ours = task.make_datasets(config, data, scaler).train
+    utility = keras_utility_dataset(train, scaler, config)
     speeds = {"app_pipeline": [], "keras_utility": []}
     for _ in range(3):
         speeds["app_pipeline"].append(windows_per_second(ours))

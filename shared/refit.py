@@ -52,7 +52,6 @@ def refit(
     task: Task,
     selected: keras.Model,
     config: Any,
-    preprocessing: Any,
     datasets: Datasets,
     run: RunDir,
     *,
@@ -70,13 +69,13 @@ def refit(
     steps_per_epoch = math.ceil(examples / config.batch_size)
     if config.refit == "scratch":
         keras.utils.set_random_seed(config.seed)  # the selection run's initial weights
-        model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
+        model = task.build_model(config, selected.preprocessor, steps_per_epoch=steps_per_epoch)
         epochs = selected_epochs
         if config.scale_refit_epochs:
             epochs = round(selected_epochs * examples / datasets.examples["train"])
     else:  # fine_tune: the selected weights, a tenth of the learning rate
         slower = dataclasses.replace(config, learning_rate=config.learning_rate * 0.1)
-        model = task.build_model(slower, preprocessing, steps_per_epoch=steps_per_epoch)
+        model = task.build_model(slower, selected.preprocessor, steps_per_epoch=steps_per_epoch)
         model.set_weights(selected.get_weights())
         epochs = config.finetune_epochs
     record = {"mode": config.refit, "epochs": epochs, "examples": examples}
@@ -118,18 +117,16 @@ def _forget_other_refit(run: RunDir, record: dict) -> None:
         io.write_json(path, record)
 
 
-def selection_test(
-    task: Task, selected: keras.Model, config: Any, data: Any, preprocessing: Any, run: RunDir
-) -> dict:
+def selection_test(task: Task, selected: keras.Model, config: Any, data: Any, run: RunDir) -> dict:
     """The selection run's test figure (headline metric and summary line), computed through
     the serving endpoints the export would have; computed once and kept for a resumed run."""
     path = run.resume_state / SELECTION_TEST_FILE
     if path.exists():
         return io.read_json(path)
-    serving = task.serving(selected, config, data, preprocessing)
+    serving = task.serving(selected, config, data)
     signatures = {name: _signature(e) for name, e in serving.endpoints.items()}
     with tempfile.TemporaryDirectory() as plots:  # the final model's plots are the run's
-        metrics = task.evaluate(Evaluation(config, data, signatures, Path(plots)))
+        metrics = task.evaluate(Evaluation(config, data, signatures, Path(plots), selected))
     value = metrics
     for key in task.test_metric.split("."):
         value = value[key]

@@ -41,9 +41,9 @@ class RunDir:
         return self.refit_state / "final.keras"
 
     @property
-    def preprocessing(self) -> Path:
-        """What was fitted on the training data (vocabularies, statistics), for resuming."""
-        return self.root / "preprocessing"
+    def start_model(self) -> Path:
+        """The model as first built (its fitted preprocessor inside), for resuming."""
+        return self.resume_state / "start.keras"
 
     @property
     def logs(self) -> Path:

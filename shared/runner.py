@@ -12,6 +12,7 @@ from typing import Any
 from typing import Optional
 from typing import Sequence
 
+import keras
 import tensorflow as tf
 
 from shared import distribute
@@ -56,7 +57,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     """Train, export and evaluate `task` into `run_dir` (default: `config.output_dir`).
 
     An interrupted run in `run_dir` resumes after its last complete epoch, with the
-    preprocessing it had fitted. Returns the metrics written to `metrics.json`.
+    preprocessor it had fitted. Returns the metrics written to `metrics.json`.
 
     Under `--strategy multi_worker` every worker runs this: all of them train (in step, on
     their shard of each batch); only the chief writes `run_dir`, exports and evaluates. The
@@ -70,13 +71,15 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     run, resuming = prepare_run(config, run_root)
     distribute.check_same_settings(placement, config)
     distribute.resume_together(placement, run.resume_state)
-    preprocessing = _fitted_preprocessing(task, config, data, run, resuming)
+    preprocessor = _preprocessor(task, config, data, run, resuming)
     step_config = distribute.global_config(config, placement)
-    datasets = task.make_datasets(step_config, data, preprocessing)
+    datasets = task.make_datasets(step_config, data, preprocessor)
     steps_per_epoch = math.ceil(datasets.examples["train"] / step_config.batch_size)
     scope = placement.strategy.scope()
     with scope, distribute.keras_fixes(placement), distribute.cluster_failures(placement):
-        model = task.build_model(step_config, preprocessing, steps_per_epoch=steps_per_epoch)
+        model = task.build_model(step_config, preprocessor, steps_per_epoch=steps_per_epoch)
+        if not run.start_model.exists():
+            io.save_model(model, run.start_model)
         result = fit(
             model,
             distribute.shard(datasets.train),
@@ -88,6 +91,8 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
             mode=task.selection_mode,
         )
         summary = run_summary(result, datasets.examples)
+        if datasets.report:
+            summary["data"] = datasets.report
         selected = model
         if config.refit != "none":
             distribute.resume_together(placement, run.refit_state)
@@ -95,7 +100,6 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
                 task,
                 model,
                 step_config,
-                preprocessing,
                 datasets,
                 run,
                 selected_epochs=result.best_epoch,
@@ -104,8 +108,8 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
             summary["train_seconds"] = round(summary["train_seconds"] + final.record["seconds"], 3)
         else:  # resumed with --refit none: a final fit made before is not what is exported
             shutil.rmtree(run.refit_state, ignore_errors=True)
-        trained = Trained(model, step_config, data, preprocessing, run, result.history, summary)
-        summary.update(task.after_fit(trained))
+        trained = Trained(model, step_config, data, run, result.history, summary)
+        summary.update(task.describe_training(trained))
         weights = distribute.agreed_weights(placement, model)
     summary["distribution"] = {
         **placement.describe(),
@@ -117,20 +121,20 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
         return summary
 
     if weights is not None:  # export and evaluate a copy on one device: no collectives left
-        model = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
+        model = task.build_model(config, preprocessor, steps_per_epoch=steps_per_epoch)
         model.set_weights(weights)
     if config.refit != "none":  # the selected model's test figure, for comparison
         if weights is not None:  # the selected weights, too, on one device
-            selected = task.build_model(config, preprocessing, steps_per_epoch=steps_per_epoch)
+            selected = task.build_model(config, preprocessor, steps_per_epoch=steps_per_epoch)
             selected.load_weights(run.best_model)
-        test = selection_test(task, selected, config, data, preprocessing, run)
+        test = selection_test(task, selected, config, data, run)
         summary["refit"]["selection"] = {"best_epoch": result.best_epoch, "test": test}
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
-    serving = task.serving(model, config, data, preprocessing)
+    serving = task.serving(model, config, data)
     export_dir, loaded = export_saved_model(
         run.export, serving.endpoints, track=serving.track, config_json=config.to_json()
     )
-    evaluation = Evaluation(config, data, loaded.signatures, run.plots, model, preprocessing)
+    evaluation = Evaluation(config, data, loaded.signatures, run.plots, model)
     metrics = task.evaluate(evaluation)
     examples = {**summary["examples"], **metrics.get("examples", {})}
     metrics = {**metrics, **summary, "examples": examples, "export": str(export_dir)}
@@ -139,16 +143,12 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     return metrics
 
 
-def _fitted_preprocessing(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
-    """The preprocessing of an interrupted run, reloaded; else fitted now and saved."""
-    if resuming and run.preprocessing.is_dir():
-        print(f"Reusing the preprocessing fitted by the interrupted run ({run.preprocessing})")
-        return task.load_preprocessing(config, run.preprocessing)
-    preprocessing = task.fit_preprocessing(config, data)
-    with io.atomic_path(run.preprocessing) as tmp:
-        tmp.mkdir()
-        task.save_preprocessing(preprocessing, tmp)
-    return preprocessing
+def _preprocessor(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
+    """The preprocessor of an interrupted run, from the model it first built; else fitted now."""
+    if resuming and run.start_model.exists():
+        print(f"Reusing the preprocessor fitted by the interrupted run ({run.start_model})")
+        return keras.saving.load_model(run.start_model, compile=False).preprocessor
+    return task.fit_preprocessing(config, data)
 
 
 def train_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
@@ -188,7 +188,8 @@ def evaluate(task: Task, run_dir: Path, **data_source: Optional[str]) -> dict:
             f"{list(config.class_names)}"
         )
     loaded = tf.saved_model.load(str(export_dir))
-    metrics = task.evaluate(Evaluation(resolved, data, loaded.signatures, run.plots))
+    model = keras.saving.load_model(run.best_model)  # the export's model, as Keras sees it
+    metrics = task.evaluate(Evaluation(resolved, data, loaded.signatures, run.plots, model))
     previous = io.read_json(run.metrics) if run.metrics.exists() else {}
     kept = {k: previous[k] for k in (*RUN_KEYS, *task.training_keys) if k in previous}
     if "selection" in kept.get("refit", {}):  # the selected model is gone: its figure stays old

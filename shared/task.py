@@ -6,14 +6,19 @@ tuner and the benchmarks call the same methods, so no app's wiring is written tw
 
 The steps, in the order the runner calls them:
     load_data          raw splits (and the config with what the data decide: class names, ...)
-    fit_preprocessing  what is learned from the training split only (vocabularies, statistics)
-    save_preprocessing / load_preprocessing   into / from the run directory (for resume)
-    make_datasets      batched training and validation data
-    build_model        the compiled model, from the config and the fitted preprocessing
-    after_fit          training metrics of the final model (after `--refit`, shared.refit)
-    serving            the export endpoints: raw inputs in, readable outputs out
+    fit_preprocessing  the preprocessor layer, fitted on the training split only
+    make_datasets      batched training and validation data, through that preprocessor
+    build_model        the compiled `shared.pipeline.Pipeline`: the network, owning the
+                       preprocessor, so `checkpoints/best.keras` predicts from raw inputs
+    serving            the export endpoints (from the model alone): raw in, readable out
     evaluate           test metrics (and the app's plots) through the served signatures
+    summary            the one-line result
     predict            the `predict` command's readable output
+Optional: `describe_training` (figures of the trained model for `metrics.json`, such as
+throughput in the app's own units) and `add_predict_arguments`.
+
+Resume needs nothing from the app: the runner saves the freshly built model (preprocessor
+included) once, and an interrupted run takes its preprocessor from there.
 """
 
 import abc
@@ -32,6 +37,7 @@ import tensorflow as tf
 
 from shared.config import BaseConfig
 from shared.export import Endpoint
+from shared.pipeline import Pipeline
 from shared.run_dir import RunDir
 
 
@@ -43,12 +49,15 @@ class Datasets:
     examples/second figure); every count goes to `metrics.json` (`examples`).
     `train_and_val` is the final fit's data (`--refit`): the training and validation examples
     together, shuffled and augmented as `train` is; `examples["train_and_val"]` counts them.
+    `report` is what reading the data found (skipped files, dropped examples, lengths): it
+    becomes `data` in `metrics.json`.
     """
 
     train: tf.data.Dataset
     val: tf.data.Dataset
     examples: dict[str, int]
     train_and_val: Optional[tf.data.Dataset] = None
+    report: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -64,27 +73,25 @@ class Evaluation:
     """What `Task.evaluate` works with.
 
     `serving` holds the export's signatures by name, called with named tensors as TF Serving
-    would; metrics computed through them are the served model's. `model` and `preprocessing`
-    are there only right after training (`None` when a finished run is evaluated again): use
-    them for what the export cannot give, such as a second decoder or internal activations.
+    would; metrics computed through them are the served model's. `model` is the same model
+    as a Keras `Pipeline` (`checkpoints/best.keras`), for what the export does not return,
+    such as a second decoder or internal activations.
     """
 
     config: Any
     data: Any
     serving: Mapping[str, Callable[..., dict]]
     plots: Path
-    model: Optional[keras.Model] = None
-    preprocessing: Any = None
+    model: keras.Model
 
 
 @dataclasses.dataclass
 class Trained:
-    """What `Task.after_fit` gets: the trained model and everything it was trained from."""
+    """What `Task.describe_training` gets: the trained model and what it was trained from."""
 
     model: keras.Model
     config: Any
     data: Any
-    preprocessing: Any
     run: RunDir
     history: list[dict]  # one record per epoch, as in history.csv
     summary: dict  # the training part of metrics.json so far
@@ -105,7 +112,7 @@ class Task(abc.ABC):
     # keeps them (with the runner's own: epochs, timing) and recomputes everything else.
     training_keys: ClassVar[tuple[str, ...]] = ()
     # Config fields that what `fit_preprocessing` learns depends on: a tuning search fits the
-    # preprocessing again for a trial that changes one of them (and once otherwise).
+    # preprocessor again for a trial that changes one of them (and once otherwise).
     preprocessing_fields: ClassVar[tuple[str, ...]] = ()
     # The `predict` command's positional inputs: (metavar, help).
     predict_inputs: ClassVar[tuple[str, str]] = ("INPUT", "Input file or string")
@@ -121,35 +128,32 @@ class Task(abc.ABC):
         """Raw splits, checked; and `config` with the fields the data decide filled in."""
 
     @abc.abstractmethod
-    def fit_preprocessing(self, config: Any, data: Any) -> Any:
-        """What is learned from the training split only (never from validation or test)."""
+    def fit_preprocessing(self, config: Any, data: Any) -> Optional[keras.layers.Layer]:
+        """The preprocessor layer (raw inputs -> the network's inputs), fitted on the training
+        split only (never on validation or test); `None` if the network takes raw inputs."""
 
     @abc.abstractmethod
-    def save_preprocessing(self, preprocessing: Any, folder: Path) -> None:
-        """Write `preprocessing` into the (existing, empty) `folder`."""
-
-    @abc.abstractmethod
-    def load_preprocessing(self, config: Any, folder: Path) -> Any:
-        """Read back what `save_preprocessing` wrote."""
-
-    @abc.abstractmethod
-    def make_datasets(self, config: Any, data: Any, preprocessing: Any) -> Datasets:
+    def make_datasets(
+        self, config: Any, data: Any, preprocessor: Optional[keras.layers.Layer]
+    ) -> Datasets:
         """Batched training (shuffled, augmented) and validation datasets."""
 
     # === Model ===
 
     @abc.abstractmethod
-    def build_model(self, config: Any, preprocessing: Any, *, steps_per_epoch: int) -> keras.Model:
-        """The compiled model that `fit` trains (a plain builder plus `compile`)."""
+    def build_model(
+        self, config: Any, preprocessor: Optional[keras.layers.Layer], *, steps_per_epoch: int
+    ) -> Pipeline:
+        """The compiled `Pipeline` that `fit` trains (a plain builder, wrapped, compiled)."""
 
-    def after_fit(self, trained: Trained) -> dict:
-        """Training metrics of the final model (after the refit, if any), e.g. throughput."""
+    def describe_training(self, trained: Trained) -> dict:
+        """Figures of the trained (final) model for `metrics.json`, e.g. throughput."""
         return {}
 
     # === Export, evaluation, prediction ===
 
     @abc.abstractmethod
-    def serving(self, model: keras.Model, config: Any, data: Any, preprocessing: Any) -> Serving:
+    def serving(self, model: Pipeline, config: Any, data: Any) -> Serving:
         """The export's endpoints (`serving_default` at least) with sample inputs."""
 
     @abc.abstractmethod

@@ -51,8 +51,8 @@ def prepare_run(config: BaseConfig, run_dir: os.PathLike) -> tuple[RunDir, bool]
     """Seed every generator, check a resumable state matches `config`, write `config.json`.
 
     Returns the run directory and whether an interrupted run is resumed there. A fresh run
-    never trusts what an earlier run left behind: its checkpoints and preprocessing are
-    removed first (the exports stay: each run adds a version).
+    never trusts what an earlier run left behind: its checkpoints are removed first (the
+    exports stay: each run adds a version).
     """
     keras.utils.set_random_seed(config.seed)
     run = RunDir(Path(run_dir))
@@ -61,7 +61,6 @@ def prepare_run(config: BaseConfig, run_dir: os.PathLike) -> tuple[RunDir, bool]
         _check_same_settings(io.read_json(run.config), json.loads(config.to_json()), run)
     else:
         shutil.rmtree(run.resume_state, ignore_errors=True)
-        shutil.rmtree(run.preprocessing, ignore_errors=True)
         run.best_model.unlink(missing_ok=True)
     run.root.mkdir(parents=True, exist_ok=True)
     io.write_text(run.config, config.to_json())

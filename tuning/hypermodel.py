@@ -1,6 +1,6 @@
 """One Keras Tuner `HyperModel` for every app, and the tuners that run its trials.
 
-The data are loaded and the preprocessing fitted once per search, from the fixed part of the
+The data are loaded and the preprocessor fitted once per search, from the fixed part of the
 configuration (the app's flags); each trial replaces the searched fields of that config
 (`dataclasses.replace`, hyperparameter names = field names), builds the model with the app's
 own builder and trains it with the shared `fit` into the trial's own run directory (resumable
@@ -33,32 +33,32 @@ TRIAL_SUMMARY = "trial.json"  # per execution: epochs run, seconds, the objectiv
 
 
 class TaskHyperModel(keras_tuner.HyperModel):
-    """Keras Tuner's view of a `Task` with its data loaded and preprocessing fitted."""
+    """Keras Tuner's view of a `Task` with its data loaded and its preprocessor fitted."""
 
     def __init__(
         self,
         task: Task,
         config: Any,
         data: Any,
-        preprocessing: Any,
+        preprocessor: Any,
         dimensions: dict[str, Dimension],
     ):
         super().__init__(name=task.name)
         self.task, self.config, self.data = task, config, data
         self.dimensions = dimensions
-        self.preprocessings = {self._preprocessing_key(config): preprocessing}
+        self.preprocessors = {self._preprocessor_key(config): preprocessor}
         self.datasets: dict[tuple, Any] = {}
 
-    def _preprocessing_key(self, config: Any) -> tuple:
+    def _preprocessor_key(self, config: Any) -> tuple:
         return tuple(str(getattr(config, name)) for name in self.task.preprocessing_fields)
 
-    def preprocessing_for(self, config: Any) -> Any:
-        """The fitted preprocessing for `config`: fitted once, and again only for a trial that
+    def preprocessor_for(self, config: Any) -> Any:
+        """The fitted preprocessor for `config`: fitted once, and again only for a trial that
         changes a field it depends on (`Task.preprocessing_fields`)."""
-        key = self._preprocessing_key(config)
-        if key not in self.preprocessings:
-            self.preprocessings[key] = self.task.fit_preprocessing(config, self.data)
-        return self.preprocessings[key]
+        key = self._preprocessor_key(config)
+        if key not in self.preprocessors:
+            self.preprocessors[key] = self.task.fit_preprocessing(config, self.data)
+        return self.preprocessors[key]
 
     @property
     def objective(self) -> keras_tuner.Objective:
@@ -84,8 +84,8 @@ class TaskHyperModel(keras_tuner.HyperModel):
             )
         )
         if key not in self.datasets:
-            preprocessing = self.preprocessing_for(config)
-            self.datasets = {key: self.task.make_datasets(config, self.data, preprocessing)}
+            preprocessor = self.preprocessor_for(config)
+            self.datasets = {key: self.task.make_datasets(config, self.data, preprocessor)}
         return self.datasets[key]
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
@@ -93,8 +93,8 @@ class TaskHyperModel(keras_tuner.HyperModel):
         config = self.config_for(hp)
         examples = self._datasets(config).examples["train"]
         steps = math.ceil(examples / config.batch_size)
-        preprocessing = self.preprocessing_for(config)
-        return self.task.build_model(config, preprocessing, steps_per_epoch=steps)
+        preprocessor = self.preprocessor_for(config)
+        return self.task.build_model(config, preprocessor, steps_per_epoch=steps)
 
     def run(
         self, hp: keras_tuner.HyperParameters, run_dir: Path, *, epochs=None, execution: int = 0

@@ -142,8 +142,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if mode == "chief":
         distributed.prompt_chief_exit()
     data, config = task.load_data(config)
-    preprocessing = task.fit_preprocessing(config, data)
-    hypermodel = TaskHyperModel(task, config, data, preprocessing, dimensions)
+    preprocessor = task.fit_preprocessing(config, data)
+    hypermodel = TaskHyperModel(task, config, data, preprocessor, dimensions)
     options = dict(
         hypermodel=hypermodel,
         objective=hypermodel.objective,

@@ -12,7 +12,6 @@ import tensorflow as tf
 
 from apps.captioning.captions import TOKEN_IDS
 from apps.captioning.captions import Vocabulary
-from apps.captioning.config import CaptioningConfig
 from shared.decoding import beam_search
 from shared.decoding import context_of
 from shared.decoding import decoder_step
@@ -26,7 +25,8 @@ class Captioner(tf.Module):
     Args:
         model: the trained model.
         vocabulary: its words.
-        config: the run's configuration (input size, caption length).
+        size: the side of the square images it reads.
+        max_length: the most words of a caption.
         backbone: the frozen CNN whose features the model was trained on (`None` when the
             model holds its own small CNN).
     """
@@ -35,17 +35,18 @@ class Captioner(tf.Module):
         self,
         model: keras.Model,
         vocabulary: Vocabulary,
-        config: CaptioningConfig,
+        size: int,
+        max_length: int,
         backbone: Optional[keras.Model] = None,
     ):
         super().__init__()
         self.model = model
         self.backbone = backbone
         self.vocabulary = vocabulary
-        self.size = config.input_size
-        self.max_length = config.max_caption_length
+        self.size = size
+        self.max_length = max_length
         starts = [model.get_layer("init_h").output]
-        if config.cell == "lstm":
+        if "init_c" in [layer.name for layer in model.layers]:  # an LSTM cell
             starts.append(model.get_layer("init_c").output)
         self.encoder = keras.Model(
             model.get_layer("image").output, [model.get_layer("memory").output, *starts]

@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from apps.captioning.captioner import Captioner
 from apps.captioning.config import CaptioningConfig
+from apps.captioning.pipeline import CaptioningModel
 from shared.export import Endpoint
 
 
@@ -32,9 +32,11 @@ def sample_images() -> np.ndarray:
     return np.array([*samples, b"not an image"], dtype=object)
 
 
-def make_endpoints(captioner: Captioner, config: CaptioningConfig) -> dict[str, Endpoint]:
+def make_endpoints(model: CaptioningModel, config: CaptioningConfig) -> dict[str, Endpoint]:
+    """`serving_default` and `caption_with_attention`: the model's own beam search."""
+
     def caption_with_attention(image_bytes):
-        return captioner.caption(image_bytes, config.beam_width, config.length_penalty)
+        return model.caption(image_bytes)
 
     def caption(image_bytes):
         return {"caption": caption_with_attention(image_bytes)["caption"]}

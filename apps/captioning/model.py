@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from apps.captioning.config import CaptioningConfig
+from apps.captioning.pipeline import CaptioningModel
+from apps.captioning.pipeline import CaptionInputs
 from shared.backbones import small_cnn
 from shared.layers import AttentionDecoder
 from shared.losses import MaskedAccuracy
@@ -151,3 +153,18 @@ def compile_model(model: keras.Model, config: CaptioningConfig) -> keras.Model:
         metrics=[MaskedAccuracy()],
     )
     return model
+
+
+def build_captioner(config: CaptioningConfig, inputs: CaptionInputs) -> CaptioningModel:
+    """The compiled captioner owning its vocabulary and backbone: `generate` takes image bytes."""
+    backbone, size = inputs.backbone, inputs.size
+    image_shape = tuple(backbone.output.shape[1:]) if backbone is not None else (size, size, 3)
+    network = build_model(config, vocab_size=len(inputs.words), image_shape=image_shape)
+    model = CaptioningModel(
+        network,
+        inputs,
+        beam_width=config.beam_width,
+        length_penalty=config.length_penalty,
+        name="captioning_model",
+    )
+    return compile_model(model, config)

@@ -1,16 +1,13 @@
 """The captioning app as a `shared.task.Task`: what the shared runner needs to know of it."""
 
 import argparse
-import dataclasses
 from pathlib import Path
 from typing import Callable
 from typing import Mapping
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from apps.captioning.captioner import Captioner
 from apps.captioning.captions import Vocabulary
 from apps.captioning.captions import standardize
 from apps.captioning.config import CaptioningConfig
@@ -20,12 +17,13 @@ from apps.captioning.export import make_endpoints
 from apps.captioning.features import FeatureCache
 from apps.captioning.features import caption_pairs
 from apps.captioning.features import make_dataset
-from apps.captioning.model import build_model
-from apps.captioning.model import compile_model
+from apps.captioning.model import build_captioner
+from apps.captioning.pipeline import CaptioningModel
+from apps.captioning.pipeline import CaptionInputs
 from apps.captioning.scoring import score_test_split
-from shared import io
 from shared.backbones import check_weights
 from shared.errors import UserError
+from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
@@ -33,14 +31,6 @@ from shared.task import Task
 from shared.task import Trained
 
 PREDICT_BATCH = 16
-
-
-@dataclasses.dataclass
-class Captions:
-    """What is fitted on the training split: the vocabulary, and the image cache to read."""
-
-    vocabulary: Vocabulary
-    cache: FeatureCache
 
 
 class CaptioningTask(Task):
@@ -54,7 +44,7 @@ class CaptioningTask(Task):
         "cache_dir",
     )
     config_class = CaptioningConfig
-    training_keys = ("data", "features", "train_captions_per_second")
+    training_keys = ("data", "vocabulary_size", "train_captions_per_second")
     predict_inputs = ("IMAGE", "JPEG or PNG image file(s)")
 
     def load_data(self, config: CaptioningConfig) -> tuple[CaptionData, CaptioningConfig]:
@@ -67,84 +57,72 @@ class CaptioningTask(Task):
             )
         return load_splits(config), config
 
-    def fit_preprocessing(self, config, data: CaptionData) -> Captions:
+    def fit_preprocessing(self, config, data: CaptionData) -> CaptionInputs:
+        """The vocabulary of the training captions, and the frozen backbone (if any)."""
         captions = (standardize(c) for r in data.splits["train"].records for c in r.captions)
         vocabulary = Vocabulary.learn(captions, config.min_word_count)
-        return Captions(vocabulary, FeatureCache(config))
+        backbone = FeatureCache(config).backbone
+        return CaptionInputs(
+            vocabulary.words,
+            config.input_size,
+            config.max_caption_length,
+            backbone,
+            name="caption_inputs",
+        )
 
-    def save_preprocessing(self, captions: Captions, folder: Path) -> None:
-        io.write_json(folder / "vocabulary.json", captions.vocabulary.words)
-
-    def load_preprocessing(self, config, folder: Path) -> Captions:
-        words = io.read_json(folder / "vocabulary.json")
-        return Captions(Vocabulary(words), FeatureCache(config))
-
-    def make_datasets(self, config, data: CaptionData, captions: Captions) -> Datasets:
+    def make_datasets(self, config, data: CaptionData, inputs: CaptionInputs) -> Datasets:
+        cache = FeatureCache(config, inputs.backbone)
+        report = {split: dict(values) for split, values in data.report.items()}
         datasets, examples, pairs = {}, {}, {}
         for split in ("train", "val"):
-            images = captions.cache.prepare(data.splits[split], split)
+            images = cache.prepare(data.splits[split], split)
             files, ids, too_long = caption_pairs(
-                images, captions.vocabulary, config.max_caption_length
+                images, inputs.vocabulary, config.max_caption_length
             )
             if not files:
                 raise UserError(f"the {split} split has no usable caption (see the warnings)")
-            data.report[split].update(
+            report[split].update(
                 unreadable_images=len(images.unreadable),
                 captions_too_long=too_long,
                 cached_images_reused=images.reused,
                 images_encoded=images.computed,
             )
-            datasets[split] = make_dataset(
-                captions.cache, files, ids, config, training=split == "train"
-            )
+            datasets[split] = make_dataset(cache, files, ids, config, training=split == "train")
             examples[split] = len(files)
             examples[f"{split}_images"] = len(images.records)
             pairs[split] = files, ids
         files = pairs["train"][0] + pairs["val"][0]
         ids = np.concatenate([pairs["train"][1], pairs["val"][1]])
-        train_and_val = make_dataset(captions.cache, files, ids, config, training=True)
+        train_and_val = make_dataset(cache, files, ids, config, training=True)
         examples["train_and_val"] = len(files)
-        return Datasets(datasets["train"], datasets["val"], examples, train_and_val)
+        report["features"] = {
+            "cache": str(cache.folder),
+            "input": "backbone regions" if config.pretrained else "pixels",
+            "shape": list(cache.shape),
+        }
+        return Datasets(datasets["train"], datasets["val"], examples, train_and_val, report)
 
-    def build_model(self, config, captions: Captions, *, steps_per_epoch: int) -> keras.Model:
-        model = build_model(
-            config, vocab_size=captions.vocabulary.size, image_shape=captions.cache.shape
-        )
-        return compile_model(model, config)
+    def build_model(self, config, inputs: CaptionInputs, *, steps_per_epoch: int) -> Pipeline:
+        return build_captioner(config, inputs)
 
-    def after_fit(self, trained: Trained) -> dict:
+    def describe_training(self, trained: Trained) -> dict:
         seconds = sum(r["fit_seconds"] for r in trained.history)
         captions = trained.summary["examples"]["train"] * len(trained.history)
         return {
             "train_captions_per_second": round(captions / seconds, 1),
-            "data": trained.data.report,
-            "features": {
-                "cache": str(trained.preprocessing.cache.folder),
-                "input": "backbone regions" if trained.config.pretrained else "pixels",
-                "shape": list(trained.preprocessing.cache.shape),
-                "vocabulary_size": trained.preprocessing.vocabulary.size,
-            },
+            "vocabulary_size": len(trained.model.preprocessor.words),
         }
 
-    def serving(self, model, config, data, captions: Captions) -> Serving:
-        captioner = self.captioner(model, config, captions)
-        return Serving(make_endpoints(captioner, config), track=[model, captioner])
-
-    def captioner(self, model, config, captions: Captions) -> Captioner:
-        backbone = captions.cache.backbone if config.pretrained else None
-        return Captioner(model, captions.vocabulary, config, backbone)
+    def serving(self, model: CaptioningModel, config, data) -> Serving:
+        return Serving(make_endpoints(model, config), track=[model, model.captioner])
 
     def evaluate(self, evaluation: Evaluation) -> dict:
         signature = evaluation.serving["caption_with_attention"]
-        greedy = None
-        if evaluation.model is not None:  # the export serves beam search only
-            captioner = self.captioner(
-                evaluation.model, evaluation.config, evaluation.preprocessing
-            )
-            greedy = tf.function(
-                lambda images: captioner.caption(images, 1),
-                input_signature=[tf.TensorSpec([None], tf.string)],
-            )
+        model = evaluation.model  # the export serves beam search only: greedy from Keras
+        greedy = tf.function(
+            lambda images: model.caption(images, beam_width=1),
+            input_signature=[tf.TensorSpec([None], tf.string)],
+        )
         return score_test_split(
             lambda images: signature(image_bytes=images),
             greedy,

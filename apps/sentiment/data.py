@@ -7,6 +7,8 @@ import keras
 import tensorflow as tf
 
 from apps.sentiment.config import SentimentConfig
+from apps.sentiment.tokenizer import ReviewTokenizer
+from apps.sentiment.tokenizer import at_least_one_step
 from shared.data import AUTOTUNE
 from shared.data import batch_sequences
 from shared.data import count
@@ -26,76 +28,19 @@ class Splits:
     counts: dict[str, int]
 
 
-# === Text to token ids (used in tf.data and inside the exported graph) ===
-
-
-@keras.saving.register_keras_serializable(package="sentiment")
-def standardize(text: tf.Tensor) -> tf.Tensor:
-    """Lower-case, drop `<br />` tags, keep letters, digits, apostrophes, `!` and `?` as tokens."""
-    text = tf.strings.lower(text, encoding="utf-8")
-    text = tf.strings.regex_replace(text, r"<br\s*/?>", " ")
-    text = tf.strings.regex_replace(text, r"([!?])", r" \1 ")
-    return tf.strings.regex_replace(text, r"[^\p{L}\p{N}'!? ]+", " ")
-
-
-def make_vectorizer(
-    train_texts: tf.data.Dataset, vocab_size: int
-) -> keras.layers.TextVectorization:
-    """A `TextVectorization` adapted on the training texts only (id 0 = padding, 1 = [UNK])."""
-    vectorizer = keras.layers.TextVectorization(
-        max_tokens=vocab_size, standardize=standardize, ragged=True, name="vectorizer"
-    )
-    vectorizer.adapt(train_texts.batch(512))
-    return vectorizer
-
-
-def vectorizer_from_vocabulary(vocabulary: list[str]) -> keras.layers.TextVectorization:
-    """The `TextVectorization` whose `get_vocabulary()` was `vocabulary` (padding, [UNK] first)."""
-    return keras.layers.TextVectorization(
-        standardize=standardize, ragged=True, vocabulary=vocabulary, name="vectorizer"
-    )
-
-
-def tokenize(
-    vectorizer: keras.layers.TextVectorization, texts: tf.Tensor, max_length: int
-) -> tf.RaggedTensor:
-    """Token ids `[batch, (tokens)]` int32; a long review keeps its first 1/4 and last 3/4.
-
-    Reviews tend to end with the verdict, so the ending gets most of the `max_length` budget.
-    """
-    token_ids = tf.cast(vectorizer(texts), tf.int32)
-    head = max_length // 4
-    tail = max_length - head
-    positions = tf.ragged.range(token_ids.row_lengths())
-    lengths = tf.expand_dims(token_ids.row_lengths(), 1)
-    keep = (positions < head) | (positions >= lengths - tail)
-    return tf.ragged.boolean_mask(token_ids, keep)
-
-
-def pad_batch(token_ids: tf.RaggedTensor) -> tf.Tensor:
-    """Post-padded dense ids `[batch, time]` with at least one time step."""
-    return at_least_one_step(token_ids.to_tensor(default_value=0))
-
-
-def at_least_one_step(token_ids: tf.Tensor) -> tf.Tensor:
-    """Pad the last (time) axis to one step if empty: an empty review is one masked step."""
-    missing = tf.maximum(0, 1 - tf.shape(token_ids)[-1])
-    paddings = tf.concat([tf.zeros([tf.rank(token_ids) - 1, 2], tf.int32), [[0, missing]]], 0)
-    return tf.pad(token_ids, paddings)
-
-
 def make_dataset(
     examples: tf.data.Dataset,
-    vectorizer: keras.layers.TextVectorization,
+    tokenizer: ReviewTokenizer,
     config: SentimentConfig,
     *,
     training: bool,
 ) -> tf.data.Dataset:
-    """Batched `({"token_ids": ids}, label)`; shuffled only for training."""
+    """Batched `({"token_ids": ids}, label)` through the model's tokenizer (each review
+    tokenized once, then cached); shuffled only for training."""
     dataset = (
         examples.batch(256)
         .map(
-            lambda text, label: (tokenize(vectorizer, text, config.max_length), label),
+            lambda text, label: (tokenizer.token_ids(text), label),
             num_parallel_calls=AUTOTUNE,
         )
         .unbatch()

@@ -1,13 +1,11 @@
 """The serving model: raw review strings in, `label` and `probabilities` out."""
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from apps.sentiment.config import SentimentConfig
-from apps.sentiment.data import pad_batch
-from apps.sentiment.data import tokenize
 from shared.export import Endpoint
+from shared.pipeline import Pipeline
 
 SAMPLE_TEXTS = np.array(
     [
@@ -19,14 +17,12 @@ SAMPLE_TEXTS = np.array(
 )
 
 
-def make_endpoints(
-    model: keras.Model, vectorizer: keras.layers.TextVectorization, config: SentimentConfig
-) -> dict[str, Endpoint]:
+def make_endpoints(model: Pipeline, config: SentimentConfig) -> dict[str, Endpoint]:
+    """`serving_default`: the classifier's own `serve` (tokenizer inside) and the label."""
     class_names = tf.constant(list(config.class_names))
 
     def serve(text):
-        token_ids = pad_batch(tokenize(vectorizer, text, config.max_length))
-        probabilities = model({"token_ids": token_ids}, training=False)
+        probabilities = model.serve(text)
         label = tf.gather(class_names, tf.argmax(probabilities, axis=-1))
         return {"label": label, "probabilities": probabilities}
 

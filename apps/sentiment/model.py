@@ -1,10 +1,12 @@
-"""The sentiment classifier: token ids in, class probabilities out."""
+"""The sentiment classifier: token ids in, class probabilities out; wrapped with its tokenizer."""
 
 import keras
 
 from apps.sentiment.config import SentimentConfig
+from apps.sentiment.tokenizer import ReviewTokenizer
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
+from shared.pipeline import Pipeline
 from shared.training import make_optimizer
 
 
@@ -33,6 +35,14 @@ def build_model(config: SentimentConfig, *, vocab_size: int, num_classes: int) -
     x = keras.layers.Dropout(config.head_dropout, name="head_dropout")(x)
     probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
     return keras.Model({"token_ids": token_ids}, probabilities, name="sentiment")
+
+
+def build_classifier(config: SentimentConfig, tokenizer: ReviewTokenizer) -> Pipeline:
+    """The compiled classifier owning its tokenizer: `predict` takes review strings."""
+    network = build_model(
+        config, vocab_size=tokenizer.vocabulary_size, num_classes=len(config.class_names)
+    )
+    return compile_model(Pipeline(network, tokenizer, name="sentiment_classifier"), config)
 
 
 def compile_model(model: keras.Model, config: SentimentConfig) -> keras.Model:

@@ -2,35 +2,29 @@
 
 import argparse
 import dataclasses
-from pathlib import Path
 from typing import Callable
 from typing import Mapping
 
-import keras
 import tensorflow as tf
 
 from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import Splits
 from apps.sentiment.data import load_splits
 from apps.sentiment.data import make_dataset
-from apps.sentiment.data import make_vectorizer
 from apps.sentiment.data import read_input
-from apps.sentiment.data import vectorizer_from_vocabulary
 from apps.sentiment.export import make_endpoints
-from apps.sentiment.model import build_model
-from apps.sentiment.model import compile_model
-from shared import io
+from apps.sentiment.model import build_classifier
+from apps.sentiment.tokenizer import ReviewTokenizer
 from shared.data import labels_of
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
 from shared.evaluation import served_probabilities
+from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
 from shared.task import Trained
-
-VOCABULARY_FILE = "vocabulary.txt"
 
 
 class SentimentTask(Task):
@@ -43,38 +37,28 @@ class SentimentTask(Task):
         splits = load_splits(config)
         return splits, dataclasses.replace(config, class_names=splits.class_names)
 
-    def fit_preprocessing(self, config, data: Splits) -> keras.layers.TextVectorization:
+    def fit_preprocessing(self, config, data: Splits) -> ReviewTokenizer:
         texts = data.datasets["train"].map(lambda text, label: text)
-        return make_vectorizer(texts, config.vocab_size)
+        return ReviewTokenizer(config.max_length, config.vocab_size, name="tokenizer").adapt(texts)
 
-    def save_preprocessing(self, vectorizer, folder: Path) -> None:
-        io.write_text(folder / VOCABULARY_FILE, "\n".join(vectorizer.get_vocabulary()) + "\n")
-
-    def load_preprocessing(self, config, folder: Path) -> keras.layers.TextVectorization:
-        vocabulary = (folder / VOCABULARY_FILE).read_text(encoding="utf-8").split("\n")[:-1]
-        return vectorizer_from_vocabulary(vocabulary)
-
-    def make_datasets(self, config, data: Splits, vectorizer) -> Datasets:
+    def make_datasets(self, config, data: Splits, tokenizer: ReviewTokenizer) -> Datasets:
         train, val = (
-            make_dataset(data.datasets[split], vectorizer, config, training=split == "train")
+            make_dataset(data.datasets[split], tokenizer, config, training=split == "train")
             for split in ("train", "val")
         )
         everything = data.datasets["train"].concatenate(data.datasets["val"])
-        train_and_val = make_dataset(everything, vectorizer, config, training=True)
+        train_and_val = make_dataset(everything, tokenizer, config, training=True)
         counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
         return Datasets(train, val, counts, train_and_val)
 
-    def build_model(self, config, vectorizer, *, steps_per_epoch: int) -> keras.Model:
-        model = build_model(
-            config, vocab_size=vectorizer.vocabulary_size(), num_classes=len(config.class_names)
-        )
-        return compile_model(model, config)
+    def build_model(self, config, tokenizer, *, steps_per_epoch: int) -> Pipeline:
+        return build_classifier(config, tokenizer)
 
-    def after_fit(self, trained: Trained) -> dict:
-        return {"vocabulary_size": trained.preprocessing.vocabulary_size()}
+    def describe_training(self, trained: Trained) -> dict:
+        return {"vocabulary_size": trained.model.preprocessor.vocabulary_size}
 
-    def serving(self, model, config, data, vectorizer) -> Serving:
-        return Serving(make_endpoints(model, vectorizer, config), track=[model, vectorizer])
+    def serving(self, model: Pipeline, config, data) -> Serving:
+        return Serving(make_endpoints(model, config), track=[model])
 
     def evaluate(self, evaluation: Evaluation) -> dict:
         splits, config = evaluation.data, evaluation.config

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Callable
 from typing import Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -19,6 +18,7 @@ from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
 from apps.speech.wav import encode_wav
 from shared.export import Endpoint
+from shared.pipeline import Pipeline
 
 FINITE_MESSAGE = "audio must hold finite samples (no NaN or inf)"
 
@@ -43,18 +43,22 @@ def sample_inputs(config: SpeechConfig) -> dict[str, np.ndarray]:
     return {"audio": audio, "wav_bytes": wavs}
 
 
-def make_endpoints(model: keras.Model, config: SpeechConfig) -> dict[str, Endpoint]:
+def make_endpoints(model: Pipeline, config: SpeechConfig) -> dict[str, Endpoint]:
+    """`serving_default` is the classifier's own `serve` (clips centred inside); `audio_wav`
+    decodes and fits WAV files to the clip length, then runs the network."""
     class_names = tf.constant(list(config.class_names))
     sample = sample_inputs(config)
 
-    def classify(clips):
-        probabilities = model({"audio": clips}, training=False)
+    def labelled(probabilities):
         label = tf.gather(class_names, tf.argmax(probabilities, axis=-1))
         return {"label": label, "probabilities": probabilities}
 
+    def classify(clips):
+        return labelled(model({"audio": clips}, training=False))
+
     def serve_audio(audio):
         audio = tf.debugging.assert_all_finite(audio, FINITE_MESSAGE)
-        return classify(audio_ops.centre(audio, config.clip_samples))
+        return labelled(model.serve(audio))
 
     def serve_wav(wav_bytes):
         clips = tf.map_fn(

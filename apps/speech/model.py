@@ -5,6 +5,7 @@ from typing import Optional
 import keras
 import numpy as np
 
+from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
 from apps.speech.features import SILENCE_LOG
 from apps.speech.features import CepstralCoefficients
@@ -16,6 +17,7 @@ from apps.speech.features import mfcc_silence_level
 from shared.distribute import batch_normalization
 from shared.layers import AttentionPooling
 from shared.layers import RecurrentStack
+from shared.pipeline import Pipeline
 from shared.training import make_optimizer
 
 
@@ -132,6 +134,48 @@ def explain_model(model: keras.Model) -> keras.Model:
     """The same network returning (log-mel features, attention weights over frames) for plots."""
     attention = model.get_layer("attention")
     return keras.Model(model.inputs, [model.get_layer("log_mel").output, attention.output[1]])
+
+
+@keras.saving.register_keras_serializable(package="speech")
+class ClipInput(keras.layers.Layer):
+    """Waveforms `[batch, any samples]` -> `{"audio": [batch, clip_samples]}`, each clip
+    centred on its speech (cropped or padded, as the export does).
+
+    It also keeps the feature statistics of the training clips (`feature_statistics`) that
+    the network's normalization was built with: they are what the speech model fits on the
+    training split, and a resumed run rebuilds the network from them.
+    """
+
+    def __init__(self, clip_samples: int, feature_mean, feature_variance, **kwargs):
+        super().__init__(**kwargs)
+        self.clip_samples = int(clip_samples)
+        self.feature_mean = [float(v) for v in np.asarray(feature_mean).ravel()]
+        self.feature_variance = [float(v) for v in np.asarray(feature_variance).ravel()]
+
+    def call(self, audio):
+        return {"audio": audio_ops.centre(audio, self.clip_samples)}
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "clip_samples": self.clip_samples,
+            "feature_mean": self.feature_mean,
+            "feature_variance": self.feature_variance,
+        }
+
+
+def build_classifier(
+    config: SpeechConfig, clip_input: ClipInput, *, steps_per_epoch: int | None = None
+) -> Pipeline:
+    """The compiled classifier owning its input side: `predict` takes waveforms."""
+    network = build_model(
+        config,
+        num_classes=len(config.class_names),
+        feature_mean=np.asarray(clip_input.feature_mean, np.float32),
+        feature_variance=np.asarray(clip_input.feature_variance, np.float32),
+    )
+    pipeline = Pipeline(network, clip_input, name="speech_classifier")
+    return compile_model(pipeline, config, steps_per_epoch=steps_per_epoch)
 
 
 def compile_model(

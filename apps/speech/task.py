@@ -6,8 +6,6 @@ from pathlib import Path
 from typing import Callable
 from typing import Mapping
 
-import keras
-import numpy as np
 import tensorflow as tf
 
 from apps.speech.config import SpeechConfig
@@ -16,31 +14,21 @@ from apps.speech.data import load_splits
 from apps.speech.data import make_dataset
 from apps.speech.export import export_agreement
 from apps.speech.export import make_endpoints
-from apps.speech.model import build_model
-from apps.speech.model import compile_model
+from apps.speech.model import ClipInput
+from apps.speech.model import build_classifier
 from apps.speech.model import feature_statistics
 from apps.speech.plots import plot_test_examples
 from apps.speech.wav import wav_error
-from shared import io
 from shared.data import labels_of
 from shared.errors import UserError
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
 from shared.evaluation import served_probabilities
+from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
-
-STATISTICS_FILE = "feature_statistics.json"
-
-
-@dataclasses.dataclass
-class FeatureStatistics:
-    """Mean and variance of each feature band over the (clean) training clips."""
-
-    mean: np.ndarray
-    variance: np.ndarray
 
 
 class SpeechTask(Task):
@@ -73,22 +61,12 @@ class SpeechTask(Task):
         )
         return splits, resolved
 
-    def fit_preprocessing(self, config, data: Splits) -> FeatureStatistics:
+    def fit_preprocessing(self, config, data: Splits) -> ClipInput:
         clean = make_dataset(data.datasets["train"], config, training=False)
         mean, variance = feature_statistics(config, clean.map(lambda x, label: x["audio"]))
-        return FeatureStatistics(mean, variance)
+        return ClipInput(config.clip_samples, mean, variance, name="clip_input")
 
-    def save_preprocessing(self, statistics: FeatureStatistics, folder: Path) -> None:
-        values = {"mean": statistics.mean.tolist(), "variance": statistics.variance.tolist()}
-        io.write_json(folder / STATISTICS_FILE, values)
-
-    def load_preprocessing(self, config, folder: Path) -> FeatureStatistics:
-        values = io.read_json(folder / STATISTICS_FILE)
-        return FeatureStatistics(
-            np.asarray(values["mean"], np.float32), np.asarray(values["variance"], np.float32)
-        )
-
-    def make_datasets(self, config, data: Splits, statistics) -> Datasets:
+    def make_datasets(self, config, data: Splits, clip_input: ClipInput) -> Datasets:
         train, val = (
             make_dataset(data.datasets[s], config, training=s == "train", noise=data.noise)
             for s in ("train", "val")
@@ -98,16 +76,10 @@ class SpeechTask(Task):
         counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
         return Datasets(train, val, counts, train_and_val)
 
-    def build_model(self, config, statistics, *, steps_per_epoch: int) -> keras.Model:
-        model = build_model(
-            config,
-            num_classes=len(config.class_names),
-            feature_mean=statistics.mean,
-            feature_variance=statistics.variance,
-        )
-        return compile_model(model, config, steps_per_epoch=steps_per_epoch)
+    def build_model(self, config, clip_input: ClipInput, *, steps_per_epoch: int) -> Pipeline:
+        return build_classifier(config, clip_input, steps_per_epoch=steps_per_epoch)
 
-    def serving(self, model, config, data, statistics) -> Serving:
+    def serving(self, model: Pipeline, config, data) -> Serving:
         return Serving(make_endpoints(model, config), track=[model])
 
     def evaluate(self, evaluation: Evaluation) -> dict:
@@ -127,9 +99,8 @@ class SpeechTask(Task):
                 splits.files["test"],
                 config.sample_rate,
             )
-        if evaluation.model is not None:
-            path = evaluation.plots / "test_examples.png"
-            plot_test_examples(evaluation.model, splits.datasets["test"], config, path)
+        path = evaluation.plots / "test_examples.png"
+        plot_test_examples(evaluation.model.network, splits.datasets["test"], config, path)
         return metrics
 
     def summary(self, metrics: dict) -> str:

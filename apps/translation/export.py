@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from apps.translation.config import TranslationConfig
-from apps.translation.decoding import Translator
+from apps.translation.pipeline import TranslationModel
 from shared.export import Endpoint
 
 SAMPLE_TEXT = np.array(
@@ -20,9 +20,11 @@ SAMPLE_TEXT = np.array(
 )
 
 
-def make_endpoints(translator: Translator, config: TranslationConfig) -> dict[str, Endpoint]:
+def make_endpoints(model: TranslationModel, config: TranslationConfig) -> dict[str, Endpoint]:
+    """`serving_default` and `translate_with_attention`: the model's own beam search."""
+
     def translate_with_attention(text):
-        return translator.translate(text, config.beam_width, config.length_penalty)
+        return model.translate(text)
 
     def translate(text):
         return {"translation": translate_with_attention(text)["translation"]}

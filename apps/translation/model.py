@@ -4,6 +4,8 @@ import keras
 from keras import ops
 
 from apps.translation.config import TranslationConfig
+from apps.translation.pipeline import Tokenizers
+from apps.translation.pipeline import TranslationModel
 from shared.layers import AttentionDecoder
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
@@ -66,3 +68,23 @@ def compile_model(
         metrics=[MaskedAccuracy()],
     )
     return model
+
+
+def build_translator(
+    config: TranslationConfig, tokenizers: Tokenizers, *, steps_per_epoch: int | None = None
+) -> TranslationModel:
+    """The compiled translator owning its tokenizers: `generate` takes raw text."""
+    network = build_model(
+        config,
+        source_vocab_size=tokenizers.source.vocabulary_size,
+        target_vocab_size=tokenizers.target.vocabulary_size,
+    )
+    model = TranslationModel(
+        network,
+        tokenizers,
+        beam_width=config.beam_width,
+        length_penalty=config.length_penalty,
+        max_output_ratio=config.max_output_ratio,
+        name="translation_model",
+    )
+    return compile_model(model, config, steps_per_epoch)

@@ -11,15 +11,12 @@ There is no `video_bytes` signature: no TensorFlow op decodes H.264/MPEG-4 video
 Python decoder (PyAV) cannot be saved in a SavedModel; `predict` reads video files instead.
 """
 
-from typing import Optional
-
-import keras
 import numpy as np
 import tensorflow as tf
 
 from apps.video.config import VideoConfig
-from apps.video.frames import model_frames
 from shared.export import Endpoint
+from shared.pipeline import Pipeline
 
 
 def sample_frames() -> np.ndarray:
@@ -30,33 +27,15 @@ def sample_frames() -> np.ndarray:
     return frames
 
 
-def classify_frames(
-    model: keras.Model, config: VideoConfig, backbone: Optional[keras.Model] = None
-):
-    """The function from a batch of raw frames to `{"label", "probabilities"}`."""
+def make_endpoints(model: Pipeline, config: VideoConfig) -> dict[str, Endpoint]:
+    """`serving_default`: the classifier's own `serve` (sampling, resizing and the backbone
+    inside) and the label."""
     class_names = tf.constant(list(config.class_names))
-    size, num_frames = config.input_size, config.num_frames
 
     def classify(frames):
-        # A request with no frames at all is one frame of zeros (a clip with nothing in it).
-        missing = tf.maximum(1 - tf.shape(frames)[1], 0)
-        frames = tf.pad(frames, [[0, 0], [0, missing], [0, 0], [0, 0], [0, 0]])
-        pixels, counts = model_frames(frames, num_frames, config.frame_step, size)
-        inputs = pixels
-        if backbone is not None:
-            flat = tf.reshape(pixels, [-1, size, size, 3])
-            features = backbone(tf.cast(flat, tf.float32), training=False)
-            inputs = tf.reshape(features, [-1, num_frames, features.shape[-1]])
-        probabilities = model({"frames": inputs, "length": counts}, training=False)
+        probabilities = model.serve(frames)
         label = tf.gather(class_names, tf.argmax(probabilities, axis=-1))
         return {"label": label, "probabilities": probabilities}
 
-    return classify
-
-
-def make_endpoints(
-    model: keras.Model, config: VideoConfig, backbone: Optional[keras.Model] = None
-) -> dict[str, Endpoint]:
     spec = [tf.TensorSpec([None, None, None, None, 3], tf.uint8, name="frames")]
-    classify = classify_frames(model, config, backbone)
     return {"serving_default": Endpoint(classify, spec, {"frames": sample_frames()})}

@@ -4,10 +4,12 @@ import keras
 from keras import ops
 
 from apps.video.config import VideoConfig
+from apps.video.inputs import FrameInput
 from shared.backbones import small_cnn
 from shared.layers import AttentionPooling
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
+from shared.pipeline import Pipeline
 from shared.training import make_optimizer
 
 ENCODER_GRID = 4  # the small frame encoder pools to 4 x 4 positions and keeps where things are
@@ -114,6 +116,17 @@ def compile_model(model: keras.Model, config: VideoConfig, *, num_classes: int) 
         optimizer=make_optimizer(config), loss="sparse_categorical_crossentropy", metrics=metrics
     )
     return model
+
+
+def build_classifier(config: VideoConfig, frame_input: FrameInput) -> Pipeline:
+    """The compiled classifier owning its frame front end: `predict` takes raw frames."""
+    backbone = frame_input.backbone
+    size = frame_input.size
+    frame_shape = tuple(backbone.output.shape[1:]) if backbone is not None else (size, size, 3)
+    classes = len(config.class_names)
+    network = build_model(config, num_classes=classes, frame_shape=frame_shape)
+    pipeline = Pipeline(network, frame_input, name="video_classifier")
+    return compile_model(pipeline, config, num_classes=classes)
 
 
 def frame_features_model(model: keras.Model) -> keras.Model:

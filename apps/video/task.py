@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Callable
 from typing import Mapping
 
-import keras
 import numpy as np
 
 from apps.video.baseline import bag_of_frames
@@ -21,14 +20,15 @@ from apps.video.data import warn
 from apps.video.decode import ClipError
 from apps.video.decode import is_clip
 from apps.video.export import make_endpoints
+from apps.video.inputs import FrameInput
 from apps.video.model import attention_model
-from apps.video.model import build_model
-from apps.video.model import compile_model
+from apps.video.model import build_classifier
 from apps.video.plots import plot_clip_attention
 from shared.backbones import check_weights
 from shared.errors import UserError
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
+from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
@@ -38,16 +38,9 @@ from shared.task import Trained
 PLOTTED_CLIPS = 4
 
 
-@dataclasses.dataclass
-class ClipInputs:
-    """Nothing is fitted to the data: the cache that turns clips into model inputs."""
-
-    cache: ClipCache
-
-
 class VideoTask(Task):
     config_class = VideoConfig
-    training_keys = ("data", "features", "bag_of_frames")
+    training_keys = ("data", "bag_of_frames")
     predict_inputs = ("CLIP", "Video file(s) or folder(s) of frame images")
     # What the clip cache holds depends on these (a search that changes one reads the clips again).
     preprocessing_fields = (
@@ -72,28 +65,30 @@ class VideoTask(Task):
         # split with no readable clip stops the run here.
         data.cache = ClipCache(config)
         for split in ("train", "val", "test"):
-            self.cached(ClipInputs(data.cache), data, split)
+            self.cached(data.cache, data, split)
         return data, dataclasses.replace(config, class_names=data.class_names)
 
-    def fit_preprocessing(self, config, data: VideoData) -> ClipInputs:
+    def fit_preprocessing(self, config, data: VideoData) -> FrameInput:
+        """Nothing is fitted to the data: the frame sampling and the frozen backbone."""
+        backbone = self.cache(config, data).backbone
+        return FrameInput(
+            config.num_frames, config.frame_step, config.input_size, backbone, name="frame_input"
+        )
+
+    def cache(self, config, data: VideoData) -> ClipCache:
+        """The data's clip cache, or a new one if `config` changes what it holds (a trial)."""
         same = all(
             getattr(config, name) == getattr(data.cache.config, name)
             for name in self.preprocessing_fields
         )
-        return ClipInputs(data.cache if same else ClipCache(config))
+        return data.cache if same else ClipCache(config)
 
-    def save_preprocessing(self, inputs: ClipInputs, folder: Path) -> None:
-        (folder / "cache.txt").write_text(f"{inputs.cache.folder}\n", encoding="utf-8")
-
-    def load_preprocessing(self, config, folder: Path) -> ClipInputs:
-        return ClipInputs(ClipCache(config))
-
-    def cached(self, inputs: ClipInputs, data: VideoData, split: str) -> CachedClips:
+    def cached(self, cache: ClipCache, data: VideoData, split: str) -> CachedClips:
         """The split's clips through the cache (read once per run), reported in `data`."""
-        key = (split, str(inputs.cache.folder))
+        key = (split, str(cache.folder))
         if key in data.cached:
             return data.cached[key]
-        clips = data.cached[key] = inputs.cache.prepare(data.splits[split], split)
+        clips = data.cached[key] = cache.prepare(data.splits[split], split)
         if not clips.records:
             raise UserError(f"no clip of the {split} split could be read (see the warnings)")
         data.report[split] = {
@@ -106,49 +101,45 @@ class VideoTask(Task):
         }
         return clips
 
-    def make_datasets(self, config, data: VideoData, inputs: ClipInputs) -> Datasets:
+    def make_datasets(self, config, data: VideoData, frame_input: FrameInput) -> Datasets:
+        cache = self.cache(config, data)
         datasets, examples = {}, {}
         for split in ("train", "val"):
-            clips = self.cached(inputs, data, split)
-            datasets[split] = make_dataset(inputs.cache, clips, config, training=split == "train")
+            clips = self.cached(cache, data, split)
+            datasets[split] = make_dataset(cache, clips, config, training=split == "train")
             examples[split] = len(clips.records)
-        everything = self.cached(inputs, data, "train") + self.cached(inputs, data, "val")
-        train_and_val = make_dataset(inputs.cache, everything, config, training=True)
+        everything = self.cached(cache, data, "train") + self.cached(cache, data, "val")
+        train_and_val = make_dataset(cache, everything, config, training=True)
         examples["train_and_val"] = len(everything.records)
-        return Datasets(datasets["train"], datasets["val"], examples, train_and_val)
-
-    def build_model(self, config, inputs: ClipInputs, *, steps_per_epoch: int) -> keras.Model:
-        classes = len(config.class_names)
-        model = build_model(config, num_classes=classes, frame_shape=inputs.cache.frame_shape)
-        return compile_model(model, config, num_classes=classes)
-
-    def after_fit(self, trained: Trained) -> dict:
-        config, data, cache = trained.config, trained.data, trained.preprocessing.cache
-        datasets = {
-            split: make_dataset(
-                cache, self.cached(trained.preprocessing, data, split), config, training=False
-            )
-            for split in ("train", "val", "test")
-        }
-        print("Fitting the bag-of-frames baseline (mean frame vector, no recurrence)")
-        return {
-            "bag_of_frames": bag_of_frames(
-                trained.model, datasets, config.class_names, config.seed
-            ),
-            "data": data.report,
+        report = {
+            **data.report,
             "features": {
                 "cache": str(cache.folder),
                 "input": "backbone features" if config.pretrained else "pixels",
                 "frame_shape": list(cache.frame_shape),
             },
         }
+        return Datasets(datasets["train"], datasets["val"], examples, train_and_val, report)
 
-    def serving(self, model, config, data, inputs: ClipInputs) -> Serving:
-        backbone = inputs.cache.backbone
-        return Serving(
-            make_endpoints(model, config, backbone),
-            track=[m for m in (model, backbone) if m is not None],
-        )
+    def build_model(self, config, frame_input: FrameInput, *, steps_per_epoch: int) -> Pipeline:
+        return build_classifier(config, frame_input)
+
+    def describe_training(self, trained: Trained) -> dict:
+        config, data = trained.config, trained.data
+        cache = self.cache(config, data)
+        datasets = {
+            split: make_dataset(cache, self.cached(cache, data, split), config, training=False)
+            for split in ("train", "val", "test")
+        }
+        print("Fitting the bag-of-frames baseline (mean frame vector, no recurrence)")
+        return {
+            "bag_of_frames": bag_of_frames(
+                trained.model.network, datasets, config.class_names, config.seed
+            ),
+        }
+
+    def serving(self, model: Pipeline, config, data) -> Serving:
+        return Serving(make_endpoints(model, config), track=[model])
 
     def evaluate(self, evaluation: Evaluation) -> dict:
         config, data = evaluation.config, evaluation.data
@@ -193,8 +184,7 @@ class VideoTask(Task):
             top_k=5 if classes > 5 else 1,
         )
         metrics["test_data"] = {"unreadable_clips": len(unreadable), "unreadable": unreadable[:20]}
-        if evaluation.model is not None:
-            self._plot_attention(evaluation.model, cache, kept, config, evaluation.plots)
+        self._plot_attention(evaluation.model.network, cache, kept, config, evaluation.plots)
         return metrics
 
     def _plot_attention(self, model, cache: ClipCache, kept, config, plots: Path) -> None:

@@ -2,6 +2,7 @@
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -210,13 +211,6 @@ class Statistics:
             safe_std(train.targets),
         )
 
-    def to_json(self) -> dict:
-        return {name: value.tolist() for name, value in dataclasses.asdict(self).items()}
-
-    @classmethod
-    def from_json(cls, values: dict) -> "Statistics":
-        return cls(**{name: np.asarray(values[name], np.float32) for name in values})
-
 
 def safe_std(values: np.ndarray) -> np.ndarray:
     """Standard deviation per column; a constant column gets 1 so it normalizes to 0."""
@@ -225,18 +219,19 @@ def safe_std(values: np.ndarray) -> np.ndarray:
 
 
 def make_dataset(
-    segment: Segment, statistics: Statistics, config: WeatherConfig, *, training: bool
+    segment: Segment, scaler: Any, config: WeatherConfig, *, training: bool
 ) -> tf.data.Dataset:
-    """Batches of `({"window", "timestamps"}, normalized targets [horizon, targets])`.
+    """Batches of `({"window", "timestamps"}, targets [horizon, targets])`, normalized by the
+    model's `scaler` (`apps.weather.scaling.Standardize`) once for the whole segment.
 
     Window `i` holds rows `i .. i+input_steps-1`; its targets are the rows `1..horizon` steps
     after the window's last row. Windows stay inside the segment, so none straddles two splits,
     and windows with a missing target value are left out (`Segment.window_starts`).
     """
     steps, horizon = config.input_steps, config.horizon
-    features = tf.constant(segment.features)
+    features = tf.constant(np.asarray(scaler.features(segment.features), np.float32))
     timestamps = tf.constant(segment.timestamps)
-    targets = tf.constant((segment.targets - statistics.target_mean) / statistics.target_std)
+    targets = tf.constant(np.asarray(scaler.targets(segment.targets), np.float32))
     input_offsets = tf.range(steps, dtype=tf.int64)
     target_offsets = tf.range(steps, steps + horizon, dtype=tf.int64)
 

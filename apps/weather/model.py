@@ -1,17 +1,18 @@
-"""The forecaster: a raw-unit window and its timestamps in, normalized forecasts out."""
+"""The forecaster: a normalized window and its timestamps in, normalized forecasts out."""
 
 import math
 from typing import Sequence
 
 import keras
-import numpy as np
 from keras import ops
 
 from apps.weather.config import WeatherConfig
-from apps.weather.data import Statistics
+from apps.weather.scaling import Forecast
+from apps.weather.scaling import Standardize
 from shared.distribute import xla_possible
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
+from shared.pipeline import Pipeline
 from shared.training import make_optimizer
 
 SECONDS_PER_DAY = 86400
@@ -44,14 +45,10 @@ class TimeFeatures(keras.layers.Layer):
 
 
 def build_model(
-    config: WeatherConfig,
-    *,
-    feature_mean: np.ndarray,
-    feature_std: np.ndarray,
-    target_indices: Sequence[int],
+    config: WeatherConfig, *, num_features: int, target_indices: Sequence[int]
 ) -> keras.Model:
-    """The forecaster: normalize (training statistics kept in the model), add time features,
-    then `config.members` recurrent blocks, each with a dense head emitting all
+    """The forecaster over normalized windows (`Standardize`): add time features, then
+    `config.members` recurrent blocks, each with a dense head emitting all
     `horizon x targets` values at once from the block's final output (and, with
     `pooled_head`, the mean and max of its outputs over every step); the forecast is the
     members' average.
@@ -61,13 +58,9 @@ def build_model(
     persistence), which is far easier to learn than the level. Train the model returned by
     `members_model`, which exposes every member's forecast, so each learns on its own.
     """
-    num_features = len(feature_mean)
     window = keras.Input((config.input_steps, num_features), name="window")
     timestamps = keras.Input((config.input_steps,), dtype="int64", name="timestamps")
-    normalized = keras.layers.Normalization(
-        mean=feature_mean, variance=np.square(feature_std), name="normalize"
-    )(window)
-    x = normalized
+    normalized = x = window
     if config.time_features:
         x = keras.layers.Concatenate(name="with_time")([x, TimeFeatures(name="time")(timestamps)])
     num_targets = len(target_indices)
@@ -157,13 +150,13 @@ def target_indices(config: WeatherConfig) -> list[int]:
     ]
 
 
-def build_trainee(config: WeatherConfig, statistics: Statistics) -> keras.Model:
-    """The compiled training view (`members_model`) of the forecaster, with the training
-    statistics inside. Its output is every member's forecast; the forecast is their mean."""
-    model = build_model(
-        config,
-        feature_mean=statistics.feature_mean,
-        feature_std=statistics.feature_std,
-        target_indices=target_indices(config),
+def build_forecaster(config: WeatherConfig, scaler: Standardize) -> Pipeline:
+    """The compiled forecaster owning its statistics: `predict` takes raw-unit windows and
+    timestamps and returns the forecast in raw units. It trains the training view
+    (`members_model`: every member's normalized forecast, each scored on its own); the
+    forecast is the members' average (`Forecast`)."""
+    network = build_model(
+        config, num_features=len(scaler.feature_mean), target_indices=target_indices(config)
     )
-    return compile_model(members_model(model), config)
+    output = Forecast(scaler.target_mean, scaler.target_std, name="forecast")
+    return compile_model(Pipeline(members_model(network), scaler, output, name="weather"), config)

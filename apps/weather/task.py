@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Callable
 from typing import Mapping
 
-import keras
 import pandas as pd
 import tensorflow as tf
 
@@ -16,18 +15,17 @@ from apps.weather.data import load_data
 from apps.weather.data import make_dataset
 from apps.weather.data import read_window
 from apps.weather.export import make_endpoints
-from apps.weather.model import build_trainee
+from apps.weather.model import build_forecaster
+from apps.weather.scaling import Standardize
 from apps.weather.scoring import batched_forecaster
 from apps.weather.scoring import plot_report
 from apps.weather.scoring import score
 from apps.weather.scoring import test_windows
-from shared import io
+from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving
 from shared.task import Task
-
-STATISTICS_FILE = "statistics.json"
 
 
 class WeatherTask(Task):
@@ -41,18 +39,12 @@ class WeatherTask(Task):
     def load_data(self, config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
         return load_data(config)
 
-    def fit_preprocessing(self, config, data: WeatherData) -> Statistics:
-        return Statistics.fit(data.segments["train"])
+    def fit_preprocessing(self, config, data: WeatherData) -> Standardize:
+        return Standardize.fit(Statistics.fit(data.segments["train"]), name="standardize")
 
-    def save_preprocessing(self, statistics: Statistics, folder: Path) -> None:
-        io.write_json(folder / STATISTICS_FILE, statistics.to_json())
-
-    def load_preprocessing(self, config, folder: Path) -> Statistics:
-        return Statistics.from_json(io.read_json(folder / STATISTICS_FILE))
-
-    def make_datasets(self, config, data: WeatherData, statistics: Statistics) -> Datasets:
+    def make_datasets(self, config, data: WeatherData, scaler: Standardize) -> Datasets:
         train, val = (
-            make_dataset(data.segments[name], statistics, config, training=name == "train")
+            make_dataset(data.segments[name], scaler, config, training=name == "train")
             for name in ("train", "val")
         )
         segments = {**data.segments, "train_and_val": data.train_and_val()}
@@ -60,16 +52,16 @@ class WeatherTask(Task):
             name: segment.num_windows(config.input_steps, config.horizon)
             for name, segment in segments.items()
         }
-        train_and_val = make_dataset(segments["train_and_val"], statistics, config, training=True)
+        train_and_val = make_dataset(segments["train_and_val"], scaler, config, training=True)
         return Datasets(train, val, windows, train_and_val)
 
-    def build_model(self, config, statistics, *, steps_per_epoch: int) -> keras.Model:
-        return build_trainee(config, statistics)
+    def build_model(self, config, scaler: Standardize, *, steps_per_epoch: int) -> Pipeline:
+        return build_forecaster(config, scaler)
 
-    def serving(self, model, config, data: WeatherData, statistics) -> Serving:
+    def serving(self, model: Pipeline, config, data: WeatherData) -> Serving:
         inputs, _ = test_windows(data, config)
         sample = {name: values[:4] for name, values in inputs.items()}
-        return Serving(make_endpoints(model, statistics, config, sample), track=[model])
+        return Serving(make_endpoints(model, config, sample), track=[model])
 
     def evaluate(self, evaluation: Evaluation) -> dict:
         serve = evaluation.serving["serving_default"]

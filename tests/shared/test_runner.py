@@ -1,7 +1,7 @@
 """The template's own test: a toy Task runs through the generic runner end to end.
 
-The toy classifies 2-D points by the sign of `x + y`. Its preprocessing (the training
-features' mean and standard deviation) is fitted once and lives in the run directory.
+The toy classifies 2-D points by the sign of `x + y`. Its preprocessor (a `Normalization` with
+the training features' mean and variance) is fitted once and saved with the model.
 """
 
 import dataclasses
@@ -25,6 +25,7 @@ from shared.evaluation import print_classes
 from shared.evaluation import served_probabilities
 from shared.export import Endpoint
 from shared.export import export_config_path
+from shared.pipeline import Pipeline
 from shared.runner import evaluate_command
 from shared.runner import predict_command
 from shared.runner import train_command
@@ -54,6 +55,11 @@ def toy_points(count: int, seed: int, scale: float) -> tf.data.Dataset:
     return tf.data.Dataset.from_tensor_slices((points, labels))
 
 
+def normalized(batches: tf.data.Dataset, preprocessor) -> tf.data.Dataset:
+    """`(points, labels)` batches through the model's preprocessor, as `fit` trains on them."""
+    return batches.map(lambda x, y: (preprocessor(x), y))
+
+
 class ToyTask(Task):
     config_class = ToyConfig
     selection_metric = "val_accuracy"
@@ -72,29 +78,24 @@ class ToyTask(Task):
     def fit_preprocessing(self, config, data):
         ToyTask.fitted += 1
         points = np.stack([x for x, _ in data["train"].as_numpy_iterator()])
-        return {"mean": points.mean(0).tolist(), "std": points.std(0).tolist()}
+        mean, variance = points.mean(0).tolist(), points.var(0).tolist()
+        layer = keras.layers.Normalization(mean=mean, variance=variance, name="normalize")
+        layer.build((None, 2))  # now, not first inside a tf.data function
+        return layer
 
-    def save_preprocessing(self, preprocessing, folder: Path):
-        io.write_json(folder / "statistics.json", preprocessing)
-
-    def load_preprocessing(self, config, folder: Path):
-        return io.read_json(folder / "statistics.json")
-
-    def make_datasets(self, config, data, preprocessing):
+    def make_datasets(self, config, data, preprocessor):
         train = data["train"].shuffle(256, seed=config.seed).batch(config.batch_size)
         counts = {name: int(d.cardinality()) for name, d in data.items()}
-        return Datasets(train, data["val"].batch(64), counts)
+        normalized = [
+            d.map(lambda x, y: (preprocessor(x), y)) for d in (train, data["val"].batch(64))
+        ]
+        return Datasets(*normalized, counts)
 
-    def build_model(self, config, preprocessing, *, steps_per_epoch):
-        model = keras.Sequential(
-            [
-                keras.Input((2,), name="features"),
-                keras.layers.Normalization(
-                    mean=preprocessing["mean"], variance=np.square(preprocessing["std"])
-                ),
-                keras.layers.Dense(2, activation="softmax"),
-            ]
+    def build_model(self, config, preprocessor, *, steps_per_epoch):
+        network = keras.Sequential(
+            [keras.Input((2,), name="features"), keras.layers.Dense(2, activation="softmax")]
         )
+        model = Pipeline(network, preprocessor)
         model.compile(
             optimizer=make_optimizer(config),
             loss="sparse_categorical_crossentropy",
@@ -102,14 +103,14 @@ class ToyTask(Task):
         )
         return model
 
-    def after_fit(self, trained):
-        return {"feature_mean": trained.preprocessing["mean"]}
+    def describe_training(self, trained):
+        return {"feature_mean": trained.model.preprocessor.get_config()["mean"]}
 
-    def serving(self, model, config, data, preprocessing):
+    def serving(self, model, config, data):
         names = tf.constant(list(config.class_names))
 
         def serve(features):
-            probabilities = model(features, training=False)
+            probabilities = model.serve(features)
             return {
                 "label": tf.gather(names, tf.argmax(probabilities, -1)),
                 "probabilities": probabilities,
@@ -183,13 +184,13 @@ def test_train_evaluate_predict_through_the_runner(tmp_path, capsys):
     assert [line.split("\t")[0] for line in lines[-2:]] == ["positive", "negative"]
 
 
-def test_interrupted_run_resumes_with_its_preprocessing(tmp_path, monkeypatch, capsys):
+def test_interrupted_run_resumes_with_its_preprocessor(tmp_path, monkeypatch, capsys):
     run_dir = tmp_path / "run"
     fitted = ToyTask.fitted
     check_interrupted_run_resumes(
         train, ["--output_dir", str(run_dir)], run_dir, monkeypatch, capsys
     )
-    assert ToyTask.fitted == fitted + 1  # fitted once, reloaded on resume
+    assert ToyTask.fitted == fitted + 1  # fitted once, taken from start.keras on resume
 
 
 def test_each_version_keeps_its_own_config(tmp_path, capsys):
@@ -251,15 +252,18 @@ class RefitToyTask(ToyTask):
     selection_metric = "val_loss"
     selection_mode = "min"
 
-    def make_datasets(self, config, data, preprocessing):
-        datasets = super().make_datasets(config, data, preprocessing)
+    def make_datasets(self, config, data, preprocessor):
+        train = data["train"].shuffle(256, seed=config.seed).batch(config.batch_size)
         both = data["train"].concatenate(data["val"]).shuffle(320, seed=config.seed)
-        return Datasets(
-            recorded(datasets.train, "train"),
-            recorded(datasets.val, "val"),
-            {**datasets.examples, "train_and_val": 320},
-            recorded(both.batch(config.batch_size), "final"),
-        )
+        logged = {
+            "train": recorded(train, "train"),
+            "val": recorded(data["val"].batch(64), "val"),
+            "final": recorded(both.batch(config.batch_size), "final"),
+        }
+        logged = {name: normalized(d, preprocessor) for name, d in logged.items()}
+        counts = {name: int(d.cardinality()) for name, d in data.items()}
+        counts["train_and_val"] = 320
+        return Datasets(logged["train"], logged["val"], counts, logged["final"])
 
     def evaluate(self, evaluation):
         EVENTS.append(("evaluate", 0.0))
@@ -309,7 +313,7 @@ def test_final_fit_trains_on_every_train_and_val_example_after_selection(tmp_pat
     final_model = keras.saving.load_model(run_dir / "checkpoints" / "best.keras")
     np.testing.assert_allclose(
         served(features=tf.constant(probe))["probabilities"].numpy(),
-        final_model(probe).numpy(),
+        final_model.predict(probe),  # raw points: the preprocessor inside
         atol=1e-5,
     )
     assert (run_dir / "refit_history.csv").read_text().count("\n") == 1 + refit["epochs"]

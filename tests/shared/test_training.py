@@ -307,14 +307,12 @@ def test_a_fresh_run_never_loads_the_checkpoints_of_a_finished_one(tmp_path):
     run = start_run(config)
     fit_toy(toy_model(config), toy_data(), toy_data(), config, num_train_examples=32, verbose=0)
     io.save_model(toy_model(config), run.refit_model)
-    (run.preprocessing).mkdir()
     finish_run(run)  # the final fit's model became best.keras
     assert run.best_model.exists()
     # The new run diverges in its first epoch: it must not end on the old run's weights.
     fresh, resuming = prepare_run(config, config.output_dir)
     assert not resuming
     assert not run.best_model.exists() and not run.refit_state.exists()
-    assert not run.preprocessing.exists()
     with pytest.raises(UserError, match="diverged"):
         fit_toy(
             toy_model(config),

@@ -2,7 +2,9 @@
 
 import json
 import textwrap
+from pathlib import Path
 
+import keras
 import pytest
 import tensorflow as tf
 
@@ -10,8 +12,10 @@ from apps.captioning import evaluate
 from apps.captioning import predict
 from apps.captioning import train
 from apps.captioning.data import read_folder
+from shared.run_dir import RunDir
 from tests.apps.captioning.conftest import TINY_FLAGS
 from tests.apps.captioning.shapes import write_shapes
+from tests.clean_client import generate_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
 from tests.run_dir_test import copy_of
@@ -85,13 +89,16 @@ def test_learns_to_caption_unseen_images_exactly(trained_run):
 def test_run_directory_follows_the_contract(trained_run):
     run_dir, _ = trained_run
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    for key in ("beam", "greedy", "baseline_most_frequent_caption", "data", "features", "samples"):
+    for key in ("beam", "greedy", "baseline_most_frequent_caption", "data", "samples"):
         assert key in metrics, key
     assert set(metrics["beam"]) == {"bleu_1", "bleu_2", "bleu_3", "bleu_4", "cider"}
     assert metrics["examples"]["test"] == 30 and metrics["train_captions_per_second"] > 0
     assert metrics["data"]["train"]["images"] + metrics["data"]["val"]["images"] == 400
-    words = json.loads((run_dir / "preprocessing" / "vocabulary.json").read_text())
+    assert metrics["data"]["features"]["input"] == "pixels"
+    model = keras.saving.load_model(RunDir(run_dir).best_model, compile=False)
+    words = model.preprocessor.words
     assert words[:4] == ["", "[UNK]", "[START]", "[END]"] and "circle" in words
+    assert metrics["vocabulary_size"] == len(words)
     check_finished_run_directory(run_dir, {f"attention_{i}.png" for i in range(1, 5)})
 
 
@@ -109,13 +116,27 @@ def test_export_captions_image_bytes_in_a_clean_process(trained_run, tmp_path):
     assert batch == 4 and steps == answer["words_shape"][1] and regions == 64
 
 
+def test_best_keras_captions_image_bytes_in_a_fresh_process(trained_run, tmp_path):
+    """The checkpoint alone, in a new Python: `generate` gives the export's captions."""
+    run_dir, data_dir = trained_run
+    images = [str(p) for p in sorted((data_dir / "test" / "images").iterdir())[:3]]
+    fresh = generate_in_a_fresh_process(
+        "captioning", RunDir(run_dir).best_model, images, tmp_path, files=True
+    )
+    export = tf.saved_model.load(str(run_dir / "export" / "1")).signatures["serving_default"]
+    data = tf.constant([Path(p).read_bytes() for p in images])
+    served = [c.decode("utf-8") for c in export(image_bytes=data)["caption"].numpy()]
+    assert fresh == served and all(fresh)
+
+
 def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):
     run_dir = copy_of(trained_run[0], tmp_path)
     before = json.loads((run_dir / "metrics.json").read_text())
     assert evaluate.main(["--run_dir", str(run_dir)]) == 0
     after = json.loads((run_dir / "metrics.json").read_text())
     assert after["beam"] == before["beam"] and after["data"] == before["data"]
-    assert "greedy" not in after and after["evaluated_export"].endswith("export/1")
+    assert after["greedy"] == before["greedy"]  # from best.keras, which evaluate loads too
+    assert after["evaluated_export"].endswith("export/1")
 
 
 def test_predict_prints_a_caption_per_image(trained_run, tmp_path, capsys):

@@ -10,10 +10,8 @@ from apps.sentiment.config import SentimentConfig
 from apps.sentiment.data import load_folder
 from apps.sentiment.data import load_splits
 from apps.sentiment.data import make_dataset
-from apps.sentiment.data import make_vectorizer
-from apps.sentiment.data import pad_batch
-from apps.sentiment.data import standardize
-from apps.sentiment.data import tokenize
+from apps.sentiment.tokenizer import ReviewTokenizer
+from apps.sentiment.tokenizer import standardize
 from shared.errors import UserError
 
 
@@ -44,24 +42,25 @@ def test_standardize_drops_tags_and_keeps_sentiment_marks():
     assert text.split() == ["great", "film", "!", "!", "don't", "miss", "été", "?"]
 
 
-def test_tokenize_keeps_the_head_and_the_tail_of_long_reviews():
+def test_tokenizer_keeps_the_head_and_the_tail_of_long_reviews():
     words = [f"w{i}" for i in range(20)]
-    vectorizer = make_vectorizer(tf.data.Dataset.from_tensor_slices([" ".join(words)]), 30)
-    vocabulary = vectorizer.get_vocabulary()
-    ids = tokenize(vectorizer, tf.constant([" ".join(words), "w3 w4", ""]), 8)
+    tokenizer = ReviewTokenizer(8, 30).adapt(tf.data.Dataset.from_tensor_slices([" ".join(words)]))
+    vocabulary = tokenizer.vectorizer.get_vocabulary()
+    ids = tokenizer.token_ids(tf.constant([" ".join(words), "w3 w4", ""]))
     kept = [[vocabulary[i] for i in row] for row in ids.to_list()]
     assert kept[0] == ["w0", "w1", "w14", "w15", "w16", "w17", "w18", "w19"]
     assert kept[1] == ["w3", "w4"] and kept[2] == []
-    assert pad_batch(ids).shape == (3, 8)
-    assert pad_batch(tokenize(vectorizer, tf.constant(["", ""]), 8)).shape == (2, 1)
+    assert tokenizer(tf.constant([" ".join(words), "w3 w4", ""]))["token_ids"].shape == (3, 8)
+    assert tokenizer(tf.constant(["", ""]))["token_ids"].shape == (2, 1)
 
 
 @pytest.mark.parametrize("bucketing", [True, False])
 def test_make_dataset_batches_every_review_once(review_folder, tmp_path, bucketing):
     config = config_for(tmp_path, bucketing=bucketing)
     datasets, _ = load_folder(review_folder)
-    vectorizer = make_vectorizer(datasets["train"].map(lambda text, label: text), 40)
-    batches = list(make_dataset(datasets["test"], vectorizer, config, training=False))
+    tokenizer = ReviewTokenizer(config.max_length, 40)
+    tokenizer.adapt(datasets["train"].map(lambda text, label: text))
+    batches = list(make_dataset(datasets["test"], tokenizer, config, training=False))
     labels = np.concatenate([label.numpy() for _, label in batches])
     assert sorted(labels.tolist()) == [0] * 5 + [1] * 5
     for features, _ in batches:

@@ -3,13 +3,18 @@
 import json
 import textwrap
 
+import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from apps.sentiment import evaluate
 from apps.sentiment import predict
 from apps.sentiment import train
+from shared.run_dir import RunDir
 from tests.apps.sentiment.conftest import TINY_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
+from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
 from tests.run_dir_test import copy_of
@@ -20,7 +25,7 @@ CLEAN_CLIENT = textwrap.dedent("""
     import tensorflow as tf
     serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
     inputs = {name: spec.dtype.name for name, spec in serve.structured_input_signature[1].items()}
-    texts = ["Great wonderful film, loved it!", "", "boring awful " * 8000]
+    texts = json.loads(sys.argv[2])
     outputs = serve(text=tf.constant(texts))
     project = sorted(m for m in sys.modules if m.split(".")[0] in ("apps", "shared", "tests"))
     print(json.dumps({"inputs": inputs, "project_modules": project,
@@ -72,14 +77,31 @@ def test_run_directory_follows_the_contract(trained_run):
     check_finished_run_directory(run_dir, {"confusion_matrix.png"})
 
 
+TEXTS = ["Great wonderful film, loved it!", "", "boring awful " * 8000, "Awful. <br />Dull."]
+
+
 def test_export_serves_raw_strings_in_a_clean_process(trained_run, tmp_path):
     run_dir, _ = trained_run
-    answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", cwd=tmp_path)
+    export = run_dir / "export" / "1"
+    answer = run_clean_client(CLEAN_CLIENT, export, json.dumps(TEXTS), cwd=tmp_path)
     assert answer["inputs"] == {"text": "string"}
     assert answer["project_modules"] == []
-    assert len(answer["labels"]) == 3 and set(answer["labels"]) <= {"neg", "pos"}
-    for row in answer["probabilities"]:  # the empty and the 100,000-character review answer too
-        assert len(row) == 2 and abs(sum(row) - 1.0) < 1e-4
+    # The served probabilities are the trained model's (the empty and the 100,000-character
+    # review included), and the labels their argmax.
+    model = keras.saving.load_model(RunDir(run_dir).best_model)
+    expected = model.predict(np.array(TEXTS))
+    np.testing.assert_allclose(answer["probabilities"], expected, atol=1e-5)
+    assert answer["labels"] == [["neg", "pos"][i] for i in expected.argmax(-1)]
+
+
+def test_best_keras_predicts_from_raw_strings_in_a_fresh_process(trained_run, tmp_path):
+    """The checkpoint alone, in a new Python: the same probabilities as the export's."""
+    run_dir, _ = trained_run
+    texts = np.array(TEXTS)
+    fresh = predict_in_a_fresh_process("sentiment", RunDir(run_dir).best_model, texts, tmp_path)
+    served = tf.saved_model.load(str(run_dir / "export" / "1")).signatures["serving_default"]
+    expected = served(text=tf.constant(texts))["probabilities"].numpy()
+    np.testing.assert_allclose(fresh, expected, atol=1e-5)
 
 
 def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):

@@ -1,4 +1,4 @@
-"""The speech Task's own parts: feature statistics saved and restored, data-decided config."""
+"""The speech Task's own parts: feature statistics saved with the model, data-decided config."""
 
 import keras
 import numpy as np
@@ -15,20 +15,23 @@ def tiny_config(**overrides) -> SpeechConfig:
     return SpeechConfig(**{**config.__dict__, **overrides})
 
 
-def test_feature_statistics_round_trip_and_normalize_the_training_features(clip_folder, tmp_path):
+def test_feature_statistics_are_saved_with_the_model(clip_folder, tmp_path):
     task = SpeechTask()
     splits, config = task.load_data(tiny_config(data_dir=str(clip_folder)))
     assert config.class_names == ("chirp", "high", "low") and config.max_frequency == 4000
-    statistics = task.fit_preprocessing(config, splits)
-    assert statistics.mean.shape == statistics.variance.shape == (12,)  # 12 MFCCs
-    assert np.all(statistics.variance > 0)
-    task.save_preprocessing(statistics, tmp_path)
-    restored = task.load_preprocessing(config, tmp_path)
-    np.testing.assert_allclose(restored.mean, statistics.mean, rtol=1e-6)
-    np.testing.assert_allclose(restored.variance, statistics.variance, rtol=1e-6)
-    model = task.build_model(config, restored, steps_per_epoch=1)
-    norm = model.get_layer("feature_norm")
-    np.testing.assert_allclose(np.ravel(norm.mean), statistics.mean, rtol=1e-6)
+    clip_input = task.fit_preprocessing(config, splits)
+    mean, variance = np.array(clip_input.feature_mean), np.array(clip_input.feature_variance)
+    assert mean.shape == variance.shape == (12,)  # 12 MFCCs
+    assert np.all(variance > 0)
+    model = task.build_model(config, clip_input, steps_per_epoch=1)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+    np.testing.assert_allclose(restored.preprocessor.feature_mean, mean, rtol=1e-6)
+    norm = restored.network.get_layer("feature_norm")
+    np.testing.assert_allclose(np.ravel(norm.mean), mean, rtol=1e-6)
+    # Waveforms of any length in, the same probabilities as the model it was saved from.
+    audio = np.random.default_rng(0).normal(scale=0.1, size=(2, 5000)).astype("float32")
+    np.testing.assert_allclose(restored.predict(audio), model.predict(audio), atol=1e-5)
 
 
 def test_tfds_source_fills_in_the_class_names(tmp_path):

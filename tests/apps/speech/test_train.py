@@ -5,14 +5,17 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from apps.speech import evaluate
 from apps.speech import predict
 from apps.speech import train
 from apps.speech.wav import encode_wav
+from shared.run_dir import RunDir
 from tests.apps.speech.conftest import TINY_FLAGS
 from tests.apps.speech.conftest import keyword
 from tests.apps.speech.conftest import write_clips
+from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
 from tests.run_dir_test import copy_of
@@ -105,6 +108,21 @@ def test_export_serves_waveforms_and_wav_bytes_alike_in_a_clean_process(trained_
     np.testing.assert_allclose(
         answer["probabilities_audio"], answer["probabilities_wav"], atol=1e-5
     )
+
+
+def test_best_keras_classifies_waveforms_in_a_fresh_process(trained_run, tmp_path):
+    """The checkpoint alone, in a new Python: waveforms of any length in, the export's
+    probabilities out."""
+    run_dir, _ = trained_run
+    rng = np.random.default_rng(6)
+    clips = [keyword(label, 0.3, 8000, rng) for label in ("low", "high", "chirp")]
+    audio = np.zeros((3, 9000), np.float32)
+    for row, clip in enumerate(clips):
+        audio[row, : len(clip)] = clip
+    fresh = predict_in_a_fresh_process("speech", RunDir(run_dir).best_model, audio, tmp_path)
+    export = tf.saved_model.load(str(run_dir / "export" / "1")).signatures["serving_default"]
+    served = export(audio=tf.constant(audio))["probabilities"].numpy()
+    np.testing.assert_allclose(fresh, served, atol=1e-5)
 
 
 def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):

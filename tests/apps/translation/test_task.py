@@ -1,5 +1,6 @@
-"""The translation Task's own parts: vocabularies saved and restored, the epoch's examples."""
+"""The translation Task's own parts: vocabularies saved with the model, the epoch's examples."""
 
+import keras
 import tensorflow as tf
 
 from apps.translation.config import TranslationConfig
@@ -8,30 +9,33 @@ from tests.apps.translation.conftest import write_corpus
 from tests.dataset_test import cached_copies
 
 
-def test_vocabularies_round_trip_through_the_run_directory(tmp_path):
+def test_the_model_saves_its_vocabularies_and_translates_raw_text(tmp_path):
     task = TranslationTask()
     config = TranslationConfig(
         data_dir=str(write_corpus(tmp_path / "data", train=60, test=5)),
         vocab_size=40,
         max_length=6,
+        units=8,
+        decoder_units=8,
+        embedding_dim=8,
     )
     splits, config = task.load_data(config)
-    vocabularies = task.fit_preprocessing(config, splits)
-    assert (
-        vocabularies.lengths["kept"] + vocabularies.lengths["dropped_longer_than_max_length"]
-        == (splits.counts["train"])
-    )
-    task.save_preprocessing(vocabularies, tmp_path / "saved")
-    restored = task.load_preprocessing(config, tmp_path / "saved")
-    assert restored.lengths == vocabularies.lengths and restored.seconds == vocabularies.seconds
+    tokenizers = task.fit_preprocessing(config, splits)
+    model = task.build_model(config, tokenizers, steps_per_epoch=1)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", compile=False)
     text = tf.constant(["Three one four.", "Nine, unknown ÉCOLE!"])
     for side in ("source", "target"):
-        before, after = getattr(vocabularies, side), getattr(restored, side)
+        before, after = getattr(tokenizers, side), getattr(restored.preprocessor, side)
         assert after.vocabulary == before.vocabulary
         assert after.tokenize(text).to_list() == before.tokenize(text).to_list()
-    # One epoch trains on the pairs that fit --max_length.
-    datasets = task.make_datasets(config, splits, restored)
-    assert datasets.examples["train"] == vocabularies.lengths["kept"]
+    sentences = ["Three one four.", ""]
+    assert restored.generate(sentences) == model.generate(sentences)
+    # One epoch trains on the pairs that fit --max_length; the rest are counted.
+    datasets = task.make_datasets(config, splits, restored.preprocessor)
+    lengths = datasets.report["lengths"]
+    assert lengths["kept"] + lengths["dropped_longer_than_max_length"] == splits.counts["train"]
+    assert datasets.examples["train"] == lengths["kept"]
 
 
 def test_the_training_pairs_are_held_in_memory_once(tmp_path):
@@ -40,8 +44,8 @@ def test_the_training_pairs_are_held_in_memory_once(tmp_path):
         data_dir=str(write_corpus(tmp_path / "data", train=40, test=5)), vocab_size=40
     )
     splits, config = task.load_data(config)
-    vocabularies = task.fit_preprocessing(config, splits)
-    assert cached_copies(task.make_datasets(config, splits, vocabularies).train) == 1
+    tokenizers = task.fit_preprocessing(config, splits)
+    assert cached_copies(task.make_datasets(config, splits, tokenizers).train) == 1
 
 
 def test_the_final_fit_trains_on_every_kept_train_and_val_pair(tmp_path):
@@ -53,7 +57,7 @@ def test_the_final_fit_trains_on_every_kept_train_and_val_pair(tmp_path):
         refit="scratch",
     )
     splits, config = task.load_data(config)
-    vocabularies = task.fit_preprocessing(config, splits)
-    datasets = task.make_datasets(config, splits, vocabularies)
+    tokenizers = task.fit_preprocessing(config, splits)
+    datasets = task.make_datasets(config, splits, tokenizers)
     pairs = sum(int(tf.shape(label)[0]) for _, label in datasets.train_and_val)
     assert pairs == datasets.examples["train_and_val"] > datasets.examples["train"]

@@ -3,13 +3,17 @@
 import json
 import textwrap
 
+import keras
 import pytest
+import tensorflow as tf
 
 from apps.translation import evaluate
 from apps.translation import predict
 from apps.translation import train
+from shared.run_dir import RunDir
 from tests.apps.translation.conftest import TINY_FLAGS
 from tests.apps.translation.conftest import write_corpus
+from tests.clean_client import generate_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
 from tests.run_dir_test import copy_of
@@ -86,9 +90,11 @@ def test_run_directory_follows_the_contract(trained_run):
     assert metrics["train_examples_per_second"] > 0
     assert metrics["train_target_tokens_per_second"] > 0
     assert set(metrics["beam"]) >= {"bleu", "chrf", "sentences_per_second", "bleu_signature"}
-    assert metrics["examples"]["test"] == 40 and metrics["data"]["kept"] > 300
-    vocabulary = json.loads((run_dir / "preprocessing" / "source_vocabulary.json").read_text())
+    assert metrics["examples"]["test"] == 40 and metrics["data"]["lengths"]["kept"] > 300
+    model = keras.saving.load_model(RunDir(run_dir).best_model, compile=False)
+    vocabulary = model.preprocessor.source.vocabulary
     assert vocabulary[:4] == ["", "[UNK]", "[START]", "[END]"]
+    assert metrics["vocabularies"]["source"] == len(vocabulary)
     check_finished_run_directory(run_dir, {"attention.png"})
 
 
@@ -104,6 +110,17 @@ def test_export_translates_raw_strings_in_a_clean_process(trained_run, tmp_path)
     assert batch == 3 and steps == answer["tokens_shape"][1] and source >= 4
 
 
+def test_best_keras_translates_raw_text_in_a_fresh_process(trained_run, tmp_path):
+    """The checkpoint alone, in a new Python: `generate` gives the export's translations."""
+    run_dir, _ = trained_run
+    texts = ["Three one four.", "", "Nine nine   eight."]
+    fresh = generate_in_a_fresh_process("translation", RunDir(run_dir).best_model, texts, tmp_path)
+    export = tf.saved_model.load(str(run_dir / "export" / "1")).signatures["serving_default"]
+    served = export(text=tf.constant(texts))["translation"].numpy()
+    assert fresh == [t.decode("utf-8") for t in served]
+    assert fresh[0] == "3 1 4 ."
+
+
 def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):
     run_dir = copy_of(trained_run[0], tmp_path)  # the shared run stays as trained
     before = json.loads((run_dir / "metrics.json").read_text())
@@ -111,9 +128,9 @@ def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):
     after = json.loads((run_dir / "metrics.json").read_text())
     assert after["beam"]["bleu"] == pytest.approx(before["beam"]["bleu"])
     assert after["evaluated_export"].endswith("export/1")
-    # What describes training stays; greedy decoding (not in the export) is not kept stale.
+    # What describes training stays; greedy decoding comes from best.keras, loaded too.
     assert after["data"] == before["data"] and after["train_seconds"] == before["train_seconds"]
-    assert "greedy" not in after and all("greedy" not in s for s in after["sample_translations"])
+    assert after["greedy"]["bleu"] == pytest.approx(before["greedy"]["bleu"])
 
 
 def test_predict_prints_a_translation_per_sentence(trained_run, tmp_path, capsys):

@@ -135,10 +135,10 @@ def test_a_search_trial_with_other_frames_reads_its_own_cache(tmp_path):
     config = VideoConfig(data_dir=str(root), cache_dir=str(tmp_path / "cache"), **FLAGS)
     task = VideoTask()
     data, config = task.load_data(config)
-    same = task.fit_preprocessing(config, data)
-    assert same.cache is data.cache
+    assert task.cache(config, data) is data.cache
     other = dataclasses.replace(config, num_frames=2)
-    inputs = task.fit_preprocessing(other, data)
-    assert inputs.cache.folder != data.cache.folder
-    batch, _ = next(iter(task.make_datasets(other, data, inputs).train))
+    assert task.cache(other, data).folder != data.cache.folder
+    frame_input = task.fit_preprocessing(other, data)
+    assert frame_input.num_frames == 2
+    batch, _ = next(iter(task.make_datasets(other, data, frame_input).train))
     assert batch["frames"].shape[1] == 2

@@ -5,13 +5,16 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from apps.video import evaluate
 from apps.video import predict
 from apps.video import train
 from apps.video.decode import read_clip
+from shared.run_dir import RunDir
 from tests.apps.video.conftest import TINY_FLAGS
 from tests.apps.video.conftest import small_motion
+from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
 from tests.run_dir_test import copy_of
@@ -72,7 +75,7 @@ def test_run_directory_follows_the_contract(trained_run):
     assert metrics["examples"]["test"] == 12
     assert metrics["data"]["train"]["clips"] + metrics["data"]["val"]["clips"] == 48
     assert metrics["data"]["validation"]["grouping"] == "UCF101 file names"
-    assert metrics["features"]["input"] == "pixels"
+    assert metrics["data"]["features"]["input"] == "pixels"
     check_finished_run_directory(run_dir, {"attention.png", "confusion_matrix.png"})
 
 
@@ -90,6 +93,21 @@ def test_export_takes_raw_frames_in_a_clean_process(trained_run, tmp_path):
     assert answer["labels"] == ["left", "right"]
     np.testing.assert_allclose(answer["padded"], answer["probabilities"], atol=1e-5)
     assert answer["empty"] == 2
+
+
+def test_best_keras_classifies_raw_frames_in_a_fresh_process(trained_run, tmp_path):
+    """The checkpoint alone, in a new Python: raw frames in, the export's probabilities out."""
+    run_dir, data_dir, _ = trained_run
+    clips = sorted((data_dir / "test" / "left").iterdir())[:2]
+    left, other = (read_clip(clip, 64) for clip in clips)
+    size = tuple(min(a, b) for a, b in zip(left.shape[1:3], other.shape[1:3]))
+    frames = np.zeros((2, len(left) + 5, *size, 3), np.uint8)  # the second padded, cropped
+    frames[0, : len(left)] = left[:, : size[0], : size[1]]
+    frames[1, : len(other)] = other[: len(left) + 5, : size[0], : size[1]]
+    fresh = predict_in_a_fresh_process("video", RunDir(run_dir).best_model, frames, tmp_path)
+    export = tf.saved_model.load(str(run_dir / "export" / "1")).signatures["serving_default"]
+    served = export(frames=tf.constant(frames))["probabilities"].numpy()
+    np.testing.assert_allclose(fresh, served, atol=1e-5)
 
 
 def test_evaluate_rewrites_metrics_through_the_export(trained_run, tmp_path):

@@ -44,7 +44,7 @@ def test_two_workers_train_one_model_and_the_chief_alone_writes(tmp_path):
     assert metrics["distribution"]["learning_rate"] == 2e-3  # scaled by the 2 replicas
     assert sorted(p.name for p in run.root.iterdir()) == [
         "checkpoints", "config.json", "export", "history.csv", "logs", "metrics.json",
-        "plots", "preprocessing", "refit_history.csv",
+        "plots", "refit_history.csv",
     ]  # fmt: skip
 
 

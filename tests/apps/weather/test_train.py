@@ -5,13 +5,16 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from apps.weather import evaluate
 from apps.weather import predict
 from apps.weather import train
+from shared.run_dir import RunDir
 from tests.apps.weather.conftest import messy
 from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
+from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
 from tests.run_dir_test import copy_of
@@ -120,6 +123,20 @@ def test_export_round_trip_in_a_clean_process(trained_run, tmp_path):
     assert answer["shape"] == [2, 6, 1] and answer["finite"]
     assert "finite" in answer["nan_error"]
     assert answer["project_modules"] == []
+
+
+def test_best_keras_forecasts_raw_windows_in_a_fresh_process(trained_run, tmp_path):
+    """The checkpoint alone, in a new Python: raw-unit windows in, the export's forecast out."""
+    run_dir, _ = trained_run
+    export = tf.saved_model.load(str(run_dir / "export" / "1")).signatures["serving_default"]
+    rng = np.random.default_rng(3)
+    window = (rng.normal(size=(5, 24, 5)) * 3 + 10).astype("float32")
+    timestamps = 1_600_000_000 + 3600 * np.arange(24)[None].repeat(5, 0)
+    inputs = {"window": window, "timestamps": timestamps}
+    fresh = predict_in_a_fresh_process("weather", RunDir(run_dir).best_model, inputs, tmp_path)
+    served = export(window=tf.constant(window), timestamps=tf.constant(timestamps))["forecast"]
+    assert fresh.shape == (5, 6, 1)
+    np.testing.assert_allclose(fresh, served.numpy(), rtol=1e-5, atol=1e-4)
 
 
 def test_evaluate_reproduces_the_metrics_through_the_export(trained_run, tmp_path):

@@ -1,0 +1,80 @@
+"""`Pipeline`: a trained network and the fitted preprocessing around it, one `.keras` file.
+
+As keras-hub's tasks do, the model owns its preprocessor: `keras.saving.load_model(path)` gives
+back a model that `predict`s from raw inputs (review strings, raw-unit windows, waveforms) with
+the vocabularies and statistics fitted on the training split, and the export serves the same
+`serve` function. Training feeds the network preprocessed batches: each app's `tf.data`
+pipeline applies the same preprocessor layer (or its parts) once per example, where it can
+bucket, cache and augment, so `call` takes what the network takes.
+"""
+
+from typing import Any
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="shared")
+class Pipeline(keras.Model):
+    """`preprocessor -> network -> postprocessor`; `fit` trains the network in the middle.
+
+    Args:
+        network: the trained model; `call` is its call (preprocessed inputs).
+        preprocessor: optional layer, raw inputs -> the network's inputs, holding what was
+            fitted on the training data (a vocabulary, statistics) in its config or assets.
+        postprocessor: optional layer, the network's outputs -> readable values (e.g. a
+            forecast back in raw units).
+    """
+
+    def __init__(
+        self,
+        network: keras.Model,
+        preprocessor: Optional[keras.layers.Layer] = None,
+        postprocessor: Optional[keras.layers.Layer] = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.network = network
+        self.preprocessor = preprocessor
+        self.postprocessor = postprocessor
+        self._serve_fn = None
+        self.built = network.built  # nothing of its own to build: its parts come built
+
+    def call(self, inputs, training=None):
+        return self.network(inputs, training=training)
+
+    def serve(self, raw: Any) -> Any:
+        """Raw inputs -> readable outputs, traceable (the export's signatures call it)."""
+        inputs = raw if self.preprocessor is None else self.preprocessor(raw)
+        outputs = self.network(inputs, training=False)
+        return outputs if self.postprocessor is None else self.postprocessor(outputs)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """`serve` over `x` (raw inputs: arrays, a dict of arrays or a batched `tf.data`
+        dataset), batch by batch; returns NumPy arrays."""
+        if isinstance(x, tf.data.Dataset):
+            batches = x
+        else:
+            batches = tf.data.Dataset.from_tensor_slices(x).batch(batch_size or 32)
+        if self._serve_fn is None:
+            self._serve_fn = tf.function(self.serve, reduce_retracing=True)
+        outputs = [self._serve_fn(batch) for batch in batches]
+        return tf.nest.map_structure(lambda *parts: np.concatenate(parts), *outputs)
+
+    def get_config(self) -> dict:
+        serialize = keras.saving.serialize_keras_object
+        return {
+            **super().get_config(),
+            "network": serialize(self.network),
+            "preprocessor": serialize(self.preprocessor),
+            "postprocessor": serialize(self.postprocessor),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Pipeline":
+        config = dict(config)
+        for key in ("network", "preprocessor", "postprocessor"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
