@@ -104,113 +104,77 @@ def beam_search(
     pad_id: int = 0,
     forbidden: Sequence[int] = (),
 ) -> dict[str, tf.Tensor]:
-    """Keep the `beam_width` best open outputs per row at every step, and the best finished one.
+    """Keep the `beam_width` best partial outputs per row at every step.
 
-    Open outputs are ranked by summed log-probability. An output that ends (the end token) is
-    scored `score / ((5 + length) / 6) ** length_penalty` (Wu et al., 2016) and leaves the beam
-    for the row's best finished output, so open outputs never push a better finished one out.
-    A row stops when it reaches its `limits` (every open output then ends) or when no open
-    output can still beat its best finished one. `attention_steps` is the number of positions
-    the weights cover. Returns the best finished output's `tokens` `[batch, time]` (padded after
-    the end token), `scores [batch]` (summed log-probabilities) and `attention [batch, time,
-    steps]`.
+    Candidates are ranked by summed log-probability while searching; among the final beams
+    the output with the best `score / ((5 + length) / 6) ** length_penalty` wins (Wu et
+    al., 2016). A finished beam keeps its score and competes with the open ones, and the
+    search ends when every beam has produced the end token or reached its row's `limits`.
+    `attention_steps` is the number of positions the weights cover. Returns `tokens`
+    `[batch, time]` (padded after the end token), `scores [batch]` and the best output's
+    `attention [batch, time, steps]`.
     """
     k = beam_width
     batch, steps = tf.shape(limits)[0], attention_steps
     repeat = lambda x: tf.repeat(x, k, axis=0)  # noqa: E731  [batch * k, ...]
     states = tf.nest.map_structure(repeat, states)
     context = tf.nest.map_structure(repeat, context)
+    limits = limits[:, tf.newaxis]  # [batch, 1]
     # Only the first beam is alive at the start; the others would duplicate it.
     scores = tf.tile(tf.constant([[0.0] + [NEG] * (k - 1)]), [batch, 1])
     sequences = tf.zeros([batch, k, 0], tf.int32)
     attention = tf.zeros([batch, k, 0, steps])
-    best = {
-        "normalized": tf.fill([batch], -float("inf")),
-        "scores": tf.fill([batch], NEG),
-        "tokens": tf.zeros([batch, 0], tf.int32),
-        "attention": tf.zeros([batch, 0, steps]),
-    }
-    done = tf.zeros([batch], tf.bool)
+    lengths = tf.zeros([batch, k], tf.int32)
+    finished = tf.zeros([batch, k], tf.bool)
     previous = tf.fill([batch * k], start_id)
 
-    def penalty(length):
-        return tf.pow((5.0 + tf.cast(length, tf.float32)) / 6.0, length_penalty)
-
-    def body(t, previous, states, scores, sequences, attention, best, done):
+    def body(t, previous, states, scores, sequences, attention, lengths, finished):
         log_probs, states, weights = step(previous, states, context)
         log_probs = _allowed(log_probs, pad_id, start_id, forbidden)
         vocab = tf.shape(log_probs)[-1]
         log_probs = tf.reshape(log_probs, [batch, k, vocab])
-        weights = tf.reshape(weights, [batch, k, steps])
-        # Ending now: the best of the k beams followed by the end token joins the finished pool.
-        ended = scores + log_probs[:, :, end_id]
-        normalized = ended / penalty(t + 1)
-        pick = tf.argmax(normalized, axis=1, output_type=tf.int32)
-        candidate = tf.gather(normalized, pick, batch_dims=1)
-        better = (candidate > best["normalized"]) & ~done
-        pad_best = lambda x: tf.pad(x, [[0, 0], [0, 1]] + [[0, 0]] * (len(x.shape) - 2))  # noqa: E731
-        new_tokens = tf.concat(
-            [tf.gather(sequences, pick, batch_dims=1), tf.fill([batch, 1], end_id)], 1
-        )
-        new_attention = tf.concat(
-            [
-                tf.gather(attention, pick, batch_dims=1),
-                tf.gather(weights, pick, batch_dims=1)[:, None],
-            ],
-            1,
-        )
-        best = {
-            "normalized": tf.where(better, candidate, best["normalized"]),
-            "scores": tf.where(better, tf.gather(ended, pick, batch_dims=1), best["scores"]),
-            "tokens": tf.where(better[:, None], new_tokens, pad_best(best["tokens"])),
-            "attention": tf.where(
-                better[:, None, None], new_attention, pad_best(best["attention"])
-            ),
-        }
-        # Continuing: the k best outputs that do not end here.
-        no_end = tf.one_hot(end_id, vocab, on_value=NEG, off_value=0.0)
-        candidates = tf.reshape(scores[..., tf.newaxis] + log_probs + no_end, [batch, k * vocab])
+        end_only = tf.one_hot(end_id, vocab, on_value=0.0, off_value=NEG)
+        log_probs = tf.where((t >= limits - 1)[..., tf.newaxis], log_probs + end_only, log_probs)
+        # A finished beam continues only with padding, at no cost.
+        pad_only = tf.one_hot(pad_id, vocab, on_value=0.0, off_value=NEG)
+        log_probs = tf.where(finished[..., tf.newaxis], pad_only, log_probs)
+        candidates = tf.reshape(scores[..., tf.newaxis] + log_probs, [batch, k * vocab])
         scores, index = tf.math.top_k(candidates, k)
         parent, token = index // vocab, index % vocab
         flat_parent = tf.reshape(parent + tf.range(batch)[:, tf.newaxis] * k, [-1])
         states = tf.nest.map_structure(lambda s: tf.gather(s, flat_parent), states)
+        weights = tf.gather(tf.reshape(weights, [batch, k, steps]), parent, batch_dims=1)
         sequences = tf.concat(
             [tf.gather(sequences, parent, batch_dims=1), token[..., tf.newaxis]], -1
         )
         attention = tf.concat(
-            [
-                tf.gather(attention, parent, batch_dims=1),
-                tf.gather(weights, parent, batch_dims=1)[:, :, None],
-            ],
-            2,
+            [tf.gather(attention, parent, batch_dims=1), weights[:, :, tf.newaxis]], 2
         )
-        # Scores only fall, so the best an open output can still reach is its score now over
-        # the largest penalty (the row's limit) when length_penalty > 0.
-        reachable = scores[:, 0] / tf.maximum(penalty(limits), penalty(t + 2))
-        done = done | (t + 1 >= limits) | (best["normalized"] >= reachable)
+        was_finished = tf.gather(finished, parent, batch_dims=1)
+        lengths = tf.gather(lengths, parent, batch_dims=1) + tf.cast(~was_finished, tf.int32)
+        finished = was_finished | tf.equal(token, end_id)
         previous = tf.reshape(token, [-1])
-        return t + 1, previous, states, scores, sequences, attention, best, done
+        return t + 1, previous, states, scores, sequences, attention, lengths, finished
 
-    def cond(t, previous, states, scores, sequences, attention, best, done):
-        return ~tf.reduce_all(done)
+    def cond(t, previous, states, scores, sequences, attention, lengths, finished):
+        return (t < tf.reduce_max(limits)) & ~tf.reduce_all(finished)
 
-    loop_vars = (tf.constant(0), previous, states, scores, sequences, attention, best, done)
+    loop_vars = (tf.constant(0), previous, states, scores, sequences, attention, lengths)
+    loop_vars = (*loop_vars, finished)
     invariants = tf.nest.map_structure(lambda v: v.shape, loop_vars)
     invariants = (
         *invariants[:4],
         tf.TensorShape([None, None, None]),
         tf.TensorShape([None, None, None, None]),
-        {
-            "normalized": tf.TensorShape([None]),
-            "scores": tf.TensorShape([None]),
-            "tokens": tf.TensorShape([None, None]),
-            "attention": tf.TensorShape([None, None, None]),
-        },
-        invariants[7],
+        *invariants[6:],
     )
-    _, _, _, _, _, _, best, _ = tf.while_loop(cond, body, loop_vars, shape_invariants=invariants)
-    # After its end token a row's tokens are padding (the pool padded them with zeros).
-    tokens = best["tokens"]
-    ended = tf.cumsum(tf.cast(tf.equal(tokens, end_id), tf.int32), axis=1, exclusive=True) > 0
-    tokens = tf.where(ended, pad_id, tokens)
-    return {"tokens": tokens, "scores": best["scores"], "attention": best["attention"]}
+    _, _, _, scores, sequences, attention, lengths, _ = tf.while_loop(
+        cond, body, loop_vars, shape_invariants=invariants
+    )
+    penalty = tf.pow((5.0 + tf.cast(lengths, tf.float32)) / 6.0, length_penalty)
+    best = tf.argmax(scores / penalty, axis=1, output_type=tf.int32)
+    return {
+        "tokens": tf.gather(sequences, best, batch_dims=1),
+        "scores": tf.gather(scores, best, batch_dims=1),
+        "attention": tf.gather(attention, best, batch_dims=1),
+    }

@@ -27,9 +27,11 @@ from shared.plots import plot_history
 from shared.refit import refit
 from shared.refit import selection_test
 from shared.run_dir import RunDir
+from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Task
 from shared.task import Trained
+from shared.training import FitResult
 from shared.training import finish_run
 from shared.training import fit
 from shared.training import prepare_run
@@ -77,19 +79,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     steps_per_epoch = math.ceil(datasets.examples["train"] / step_config.batch_size)
     scope = placement.strategy.scope()
     with scope, distribute.keras_fixes(placement), distribute.cluster_failures(placement):
-        model = task.build_model(step_config, preprocessor, steps_per_epoch=steps_per_epoch)
-        if not run.start_model.exists():
-            io.save_model(model, run.start_model)
-        result = fit(
-            model,
-            distribute.shard(datasets.train),
-            distribute.shard(datasets.val),
-            step_config,
-            run=run,
-            num_train_examples=datasets.examples["train"],
-            monitor=task.selection_metric,
-            mode=task.selection_mode,
-        )
+        model, result = select(task, step_config, run, datasets, preprocessor)
         summary = run_summary(result, datasets.examples)
         if datasets.report:
             summary["data"] = datasets.report
@@ -141,6 +131,37 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     io.write_json(run.metrics, metrics)
     finish_run(run)
     return metrics
+
+
+def select(
+    task: Task,
+    config: Any,
+    run: RunDir,
+    datasets: Datasets,
+    preprocessor: Any,
+    *,
+    verbose: str | int = "auto",
+) -> tuple[keras.Model, FitResult]:
+    """Model selection, for `train` and a tuning trial alike: build the compiled model, keep
+    it as first built (what a resumed run takes its preprocessor from), and train it with
+    early stopping and the best checkpoint on the validation data; the model ends on the
+    best epoch's weights."""
+    steps_per_epoch = math.ceil(datasets.examples["train"] / config.batch_size)
+    model = task.build_model(config, preprocessor, steps_per_epoch=steps_per_epoch)
+    if not run.start_model.exists():
+        io.save_model(model, run.start_model)
+    result = fit(
+        model,
+        distribute.shard(datasets.train),
+        distribute.shard(datasets.val),
+        config,
+        run=run,
+        num_train_examples=datasets.examples["train"],
+        monitor=task.selection_metric,
+        mode=task.selection_mode,
+        verbose=verbose,
+    )
+    return model, result
 
 
 def _preprocessor(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:

@@ -3,8 +3,9 @@
 The data are loaded and the preprocessor fitted once per search, from the fixed part of the
 configuration (the app's flags); each trial replaces the searched fields of that config
 (`dataclasses.replace`, hyperparameter names = field names), builds the model with the app's
-own builder and trains it with the shared `fit` into the trial's own run directory (resumable
-checkpoints, early stopping on the app's selection metric).
+own builder and trains it as `train` selects a model (`shared.runner.select`) into the
+trial's own run directory (resumable checkpoints, early stopping on the app's selection
+metric); only `best/` then runs the whole `train` (final fit, export, test metrics).
 """
 
 import dataclasses
@@ -23,8 +24,8 @@ from shared.callbacks import load_state
 from shared.callbacks import save_state
 from shared.errors import UserError
 from shared.run_dir import RunDir
+from shared.runner import select
 from shared.task import Task
-from shared.training import fit
 from shared.training import prepare_run
 from tuning.space import Dimension
 from tuning.space import typed_values
@@ -111,19 +112,9 @@ class TaskHyperModel(keras_tuner.HyperModel):
             config = self.config_for(hp, **changes)
             run, _ = prepare_run(config, run_dir)
             datasets = self._datasets(config)
-            model = self.build(hp)
+            preprocessor = self.preprocessor_for(config)
             start = time.perf_counter()
-            result = fit(
-                model,
-                datasets.train,
-                datasets.val,
-                config,
-                run=run,
-                num_train_examples=datasets.examples["train"],
-                monitor=self.task.selection_metric,
-                mode=self.task.selection_mode,
-                verbose=2,
-            )
+            _, result = select(self.task, config, run, datasets, preprocessor, verbose=2)
         except (UserError, ValueError, MemoryError, tf.errors.OpError) as error:
             # Out of memory, a combination the app rejects, a kernel error: this trial fails
             # (recorded with the reason); the search goes on.

@@ -70,28 +70,3 @@ def test_beam_search_returns_the_best_allowed_output(forbidden, length_penalty):
     assert expected == ((A, END) if forbidden else (UNK, END))
     found = search("beam", forbidden, length_penalty=length_penalty)
     assert found == [expected] * 2
-
-
-def test_a_finished_output_is_not_pushed_out_of_the_beam():
-    # After [START]: [UNK] 0.6, "a" 0.3, [END] 0.1. With a beam of 2 the open outputs ([UNK],
-    # "a") outrank the finished ([END]) at step 1, but every continuation of an open output
-    # scores below it when each token after the first costs log 0.01.
-    table = np.full((5, 5), 0.01, "float32")
-    table[START] = [0.0, 0.6, 0.0, 0.1, 0.3]
-    log_table = tf.math.log(tf.constant(table))
-
-    def costly(tokens, states, context):
-        return tf.gather(log_table, tokens), states, tf.zeros([tf.shape(tokens)[0], 1])
-
-    result = beam_search(
-        costly,
-        tf.zeros([1, 1]),
-        (),
-        tf.constant([4]),
-        beam_width=2,
-        length_penalty=0.0,
-        attention_steps=tf.constant(1),
-        **IDS,
-    )
-    assert [t for t in result["tokens"].numpy()[0] if t != PAD] == [END]
-    np.testing.assert_allclose(result["scores"].numpy(), [np.log(0.1)], rtol=1e-5)

@@ -319,12 +319,12 @@ def test_a_random_search_of_every_app_completes(tmp_path, app):
 def test_out_of_memory_fails_the_trial_with_its_reason(tmp_path, monkeypatch):
     import tensorflow as tf
 
-    from tuning import hypermodel
+    from shared import runner
 
     def out_of_memory(*args, **kwargs):
         raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor")
 
-    monkeypatch.setattr(hypermodel, "fit", out_of_memory)
+    monkeypatch.setattr(runner, "fit", out_of_memory)  # a trial trains as train does
     data, output = reviews(tmp_path / "reviews"), tmp_path / "search"
     assert search.main(sentiment_argv(data, output, "--max_trials", "1")) == 1  # none completed
     rows = read_rows(output)
