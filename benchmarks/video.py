@@ -64,10 +64,10 @@ def main() -> int:
     first = time.perf_counter()
     data, config = task.load_data(config)  # decodes and caches every split
     first = time.perf_counter() - first
-    cache = data.cache
-    clips = data.cached[("train", str(cache.folder))]
+    cache = task.cache(config)
+    clips = task.cached(cache, data, "train")
     n = len(clips.records)
-    total = sum(len(data.cached[(s, str(cache.folder))].records) for s in ("train", "val", "test"))
+    total = sum(len(task.cached(cache, data, s).records) for s in ("train", "val", "test"))
     dataset = make_dataset(cache, clips, config, training=True)
     read = seconds(lambda: [None for _ in dataset])
 

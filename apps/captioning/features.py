@@ -2,15 +2,13 @@
 
 The cache holds, per image, what the trained model takes as its `image` input: the backbone's
 region features (float16 `[positions, channels]`) with a pretrained backbone, or the resized
-pixels (uint8 `[size, size, 3]`) for the small CNN of `--backbone_weights none`. Files are
-named by the SHA-1 of the image's bytes, inside a folder per backbone, weights and size, so
-later epochs and later runs (and another run directory) skip decoding and the CNN.
+pixels (uint8 `[size, size, 3]`) for the small CNN of `--backbone_weights none`. Entries are
+keyed by the SHA-1 of the image's bytes, in a folder per backbone, weights and size
+(`shared.feature_cache`, the store video uses too), so later epochs and later runs (and
+another run directory) skip decoding and the CNN.
 """
 
 import dataclasses
-import hashlib
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -28,6 +26,8 @@ from apps.captioning.data import warn
 from shared.backbones import build_backbone
 from shared.backbones import weights_tag
 from shared.data import with_options
+from shared.feature_cache import FeatureCache as SharedCache
+from shared.feature_cache import content_key
 from shared.images import load_pixels
 
 EXTRACT_BATCH = 32
@@ -45,7 +45,8 @@ class CachedImages:
 
 
 class FeatureCache:
-    """The model inputs of images, computed once per image content and configuration."""
+    """The model inputs of images, computed once per image content and configuration
+    (stored in a `shared.feature_cache.FeatureCache`, one entry per image)."""
 
     def __init__(self, config: CaptioningConfig, backbone: Optional[keras.Model] = None):
         self.config = config
@@ -54,26 +55,25 @@ class FeatureCache:
             self.backbone = backbone or build_backbone(config)
             variant = f"{config.backbone}-{weights_tag(config)}-{self.size}"
             self.shape = tuple(self.backbone.output.shape[1:])
-            self.dtype = np.float16
+            dtype = np.float16
         else:
             self.backbone = None
             variant = f"pixels-{self.size}"
             self.shape = (self.size, self.size, 3)
-            self.dtype = np.uint8
-        self.folder = Path(config.cache_dir) / variant
+            dtype = np.uint8
+        self.store = SharedCache(config.cache_dir, variant, self.shape, dtype)
         self._decode = tf.function(
             lambda data: load_pixels(data, self.size),
             input_signature=[tf.TensorSpec([], tf.string)],
         )
 
-    def path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.bin"
+    @property
+    def folder(self) -> Path:
+        return self.store.folder
 
     def prepare(self, split: Split, name: str) -> CachedImages:
         """Cache the inputs of every image of `split` not cached yet; report unreadable ones."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        meta = {"shape": list(self.shape), "dtype": np.dtype(self.dtype).name}
-        (self.folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        self.store.open()
         records, files, unreadable, pending = [], [], [], []
         reused = 0
         print(f"Reading the {name} images ({self.folder})")
@@ -81,11 +81,11 @@ class FeatureCache:
         verbose = 1 if sys.stdout.isatty() else 2
         progress = keras.utils.Progbar(len(split.records), verbose=verbose, unit_name="image")
         for record, data in split.images():
-            path = self.path(hashlib.sha1(data).hexdigest())
-            if path.exists():
+            key = content_key(data)
+            if self.store.rows(key):
                 reused += 1
                 records.append(record)
-                files.append(str(path))
+                files.append(str(self.store.path(key)))
             else:
                 try:
                     pixels = self._decode(tf.constant(data)).numpy()
@@ -93,8 +93,8 @@ class FeatureCache:
                     unreadable.append(record.name)
                 else:
                     records.append(record)
-                    files.append(str(path))
-                    pending.append((path, pixels))
+                    files.append(str(self.store.path(key)))
+                    pending.append((key, pixels))
                     if len(pending) == EXTRACT_BATCH:
                         self._write(pending)
                         pending = []
@@ -104,7 +104,7 @@ class FeatureCache:
         computed = len(records) - reused
         return CachedImages(records, files, unreadable, computed, reused)
 
-    def _write(self, pending: list[tuple[Path, np.ndarray]]) -> None:
+    def _write(self, pending: list[tuple[str, np.ndarray]]) -> None:
         if not pending:
             return
         pixels = np.stack([p for _, p in pending])
@@ -112,17 +112,12 @@ class FeatureCache:
             values = self.backbone.predict_on_batch(pixels.astype(np.float32))
         else:
             values = pixels
-        for (path, _), value in zip(pending, values):
-            path.parent.mkdir(exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(np.asarray(value, self.dtype).tobytes())
-            os.replace(tmp, path)  # atomic: a cache file is whole or absent
+        for (key, _), value in zip(pending, values):
+            self.store.write(key, value[np.newaxis])
 
     def read(self, file: tf.Tensor) -> tf.Tensor:
         """The model input cached in `file` (float32 features or uint8 pixels)."""
-        values = tf.io.decode_raw(tf.io.read_file(file), tf.as_dtype(self.dtype))
-        values = tf.reshape(values, self.shape)
-        return tf.cast(values, tf.float32) if self.backbone is not None else values
+        return self.store.read(file)[0]
 
 
 def caption_pairs(

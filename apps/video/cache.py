@@ -3,13 +3,12 @@
 The cache holds, per clip, what the trained model takes as its `frames` input: the backbone's
 pooled features of each sampled frame (float16 `[taken, channels]`) with a pretrained
 backbone, or the sampled frames themselves (uint8 `[taken, size, size, 3]`) for the small
-frame encoder of `--backbone_weights none`. Files are named by the SHA-1 of the clip's bytes,
-inside a folder per backbone, weights, size and frame sampling, so later epochs and later runs
-skip decoding and the CNN.
+frame encoder of `--backbone_weights none`. Entries are keyed by the SHA-1 of the clip's
+bytes, in a folder per backbone, weights, size and frame sampling (`shared.feature_cache`, the
+store captioning uses too), so later epochs and later runs skip decoding and the CNN.
 """
 
 import dataclasses
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -27,7 +26,7 @@ from apps.video.frames import model_frames
 from shared.backbones import build_backbone
 from shared.backbones import weights_tag
 from shared.data import with_options
-from shared.io import write_json
+from shared.feature_cache import FeatureCache as SharedCache
 
 
 @dataclasses.dataclass
@@ -65,13 +64,13 @@ class ClipCache:
             self.backbone = backbone or build_backbone(config, pooling="avg")
             variant = f"{config.backbone}-{weights_tag(config)}-{self.size}-{sampling}"
             self.frame_shape = tuple(self.backbone.output.shape[1:])
-            self.dtype = np.float16
+            dtype = np.float16
         else:
             self.backbone = None
             variant = f"pixels-{self.size}-{sampling}"
             self.frame_shape = (self.size, self.size, 3)
-            self.dtype = np.uint8
-        self.folder = Path(config.cache_dir) / variant
+            dtype = np.uint8
+        self.store = SharedCache(config.cache_dir, variant, self.frame_shape, dtype)
         self._frames = tf.function(
             lambda frames: model_frames(
                 frames[tf.newaxis], config.num_frames, config.frame_step, self.size
@@ -80,19 +79,15 @@ class ClipCache:
         )
 
     @property
-    def frame_values(self) -> int:
-        return int(np.prod(self.frame_shape))
+    def folder(self) -> Path:
+        return self.store.folder
 
     def path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.bin"
+        return self.store.path(key)
 
     def prepare(self, split: Split, name: str) -> CachedClips:
         """Cache the inputs of every clip of `split` not cached yet; report unreadable ones."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_json(
-            self.folder / "meta.json",
-            {"frame_shape": list(self.frame_shape), "dtype": np.dtype(self.dtype).name},
-        )
+        self.store.open()
         clips = CachedClips([], [], [], [], 0, 0)
         print(f"Reading the {name} clips ({self.folder})")
         # A live bar on a terminal; in a log file, one line at the end.
@@ -100,12 +95,12 @@ class ClipCache:
         progress = keras.utils.Progbar(len(split.records), verbose=verbose, unit_name="clip")
         for record, key, source in split.sources():
             path = self.path(key)
-            if path.exists():
+            length = self.store.rows(key)
+            if length:
                 clips.reused += 1
-                length = path.stat().st_size // (self.frame_values * np.dtype(self.dtype).itemsize)
             else:
                 try:
-                    length = self._compute(source, path)
+                    length = self._compute(source, key)
                 except ClipError as error:
                     clips.unreadable.append(f"{record.name}: {error}")
                     progress.add(1)
@@ -121,9 +116,8 @@ class ClipCache:
     def pixels(self, key: str, source) -> np.ndarray:
         """The sampled, resized frames of a clip, uint8 `[taken, size, size, 3]` (from the
         cache when it holds pixels); `ClipError` when the clip cannot be read."""
-        path = self.path(key)
-        if self.backbone is None and path.exists():
-            return np.fromfile(path, np.uint8).reshape(-1, *self.frame_shape)
+        if self.backbone is None and self.store.rows(key):
+            return self.store.load(key)
         return self._decode(source)
 
     def _decode(self, source) -> np.ndarray:
@@ -138,21 +132,14 @@ class ClipCache:
             return pixels
         return self.backbone.predict_on_batch(pixels.astype(np.float32))
 
-    def _compute(self, source, path: Path) -> int:
+    def _compute(self, source, key: str) -> int:
         pixels = self._decode(source)
-        taken = len(pixels)
-        values = self.model_inputs(pixels)
-        path.parent.mkdir(exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(np.asarray(values, self.dtype).tobytes())
-        os.replace(tmp, path)  # atomic: a cache file is whole or absent
-        return taken
+        self.store.write(key, self.model_inputs(pixels))  # atomic: whole or absent
+        return len(pixels)
 
     def read(self, file: tf.Tensor) -> tf.Tensor:
         """The model input cached in `file`: `[taken, *frame_shape]` (float32 or uint8)."""
-        values = tf.io.decode_raw(tf.io.read_file(file), tf.as_dtype(self.dtype))
-        values = tf.reshape(values, [-1, *self.frame_shape])
-        return tf.cast(values, tf.float32) if self.backbone is not None else values
+        return self.store.read(file)
 
 
 def make_dataset(

@@ -8,7 +8,6 @@ listed, checked and split for validation without a group on both sides.
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Any
 from typing import Iterator
 from typing import Optional
 
@@ -115,8 +114,6 @@ class VideoData:
     splits: dict[str, Split]
     class_names: tuple[str, ...]
     report: dict
-    cached: dict = dataclasses.field(default_factory=dict)  # split -> CachedClips, once read
-    cache: Any = None  # the ClipCache that read them
 
 
 def load_splits(config: VideoConfig) -> VideoData:

@@ -36,6 +36,7 @@ from shared.task import Task
 from shared.task import Trained
 
 PLOTTED_CLIPS = 4
+SPLITS = ("train", "val", "test")
 
 
 class VideoTask(Task):
@@ -52,6 +53,12 @@ class VideoTask(Task):
         "cache_dir",
     )
 
+    def __init__(self):
+        # Clip caches by setting, and each split read through one (the data objects hold
+        # no state: a tuning trial with other frames gets its own cache and reads).
+        self._caches: dict[tuple, ClipCache] = {}
+        self._prepared: dict[tuple, CachedClips] = {}
+
     def load_data(self, config: VideoConfig) -> tuple[VideoData, VideoConfig]:
         check_weights(config)  # before the run directory is touched
         if not config.pretrained:
@@ -63,46 +70,38 @@ class VideoTask(Task):
         data = load_splits(config)
         # Every clip is read (or found in the cache) now, before anything is written: a
         # split with no readable clip stops the run here.
-        data.cache = ClipCache(config)
-        for split in ("train", "val", "test"):
-            self.cached(data.cache, data, split)
+        cache = self.cache(config)
+        for split in SPLITS:
+            self.cached(cache, data, split)
         return data, dataclasses.replace(config, class_names=data.class_names)
 
     def fit_preprocessing(self, config, data: VideoData) -> FrameInput:
         """Nothing is fitted to the data: the frame sampling and the frozen backbone."""
-        backbone = self.cache(config, data).backbone
+        backbone = self.cache(config).backbone
         return FrameInput(
             config.num_frames, config.frame_step, config.input_size, backbone, name="frame_input"
         )
 
-    def cache(self, config, data: VideoData) -> ClipCache:
-        """The data's clip cache, or a new one if `config` changes what it holds (a trial)."""
-        same = all(
-            getattr(config, name) == getattr(data.cache.config, name)
-            for name in self.preprocessing_fields
-        )
-        return data.cache if same else ClipCache(config)
+    def cache(self, config) -> ClipCache:
+        """The clip cache for `config`'s frames and backbone, one per setting (a tuning trial
+        that changes them gets its own)."""
+        key = tuple(str(getattr(config, name)) for name in self.preprocessing_fields)
+        if key not in self._caches:
+            self._caches[key] = ClipCache(config)
+        return self._caches[key]
 
     def cached(self, cache: ClipCache, data: VideoData, split: str) -> CachedClips:
-        """The split's clips through the cache (read once per run), reported in `data`."""
-        key = (split, str(cache.folder))
-        if key in data.cached:
-            return data.cached[key]
-        clips = data.cached[key] = cache.prepare(data.splits[split], split)
-        if not clips.records:
-            raise UserError(f"no clip of the {split} split could be read (see the warnings)")
-        data.report[split] = {
-            "clips": len(clips.records),
-            "unreadable_clips": len(clips.unreadable),
-            "unreadable": clips.unreadable[:20],
-            "cached_clips_reused": clips.reused,
-            "clips_decoded": clips.computed,
-            "frames": _frame_counts(clips.lengths),
-        }
-        return clips
+        """The split's clips through the cache, read once per data set and cache."""
+        key = (id(data), split, str(cache.folder))
+        if key not in self._prepared:
+            clips = cache.prepare(data.splits[split], split)
+            if not clips.records:
+                raise UserError(f"no clip of the {split} split could be read (see the warnings)")
+            self._prepared[key] = clips
+        return self._prepared[key]
 
     def make_datasets(self, config, data: VideoData, frame_input: FrameInput) -> Datasets:
-        cache = self.cache(config, data)
+        cache = self.cache(config)
         datasets, examples = {}, {}
         for split in ("train", "val"):
             clips = self.cached(cache, data, split)
@@ -113,6 +112,7 @@ class VideoTask(Task):
         examples["train_and_val"] = len(everything.records)
         report = {
             **data.report,
+            **{split: _clip_report(self.cached(cache, data, split)) for split in SPLITS},
             "features": {
                 "cache": str(cache.folder),
                 "input": "backbone features" if config.pretrained else "pixels",
@@ -126,10 +126,10 @@ class VideoTask(Task):
 
     def describe_training(self, trained: Trained) -> dict:
         config, data = trained.config, trained.data
-        cache = self.cache(config, data)
+        cache = self.cache(config)
         datasets = {
             split: make_dataset(cache, self.cached(cache, data, split), config, training=False)
-            for split in ("train", "val", "test")
+            for split in SPLITS
         }
         print("Fitting the bag-of-frames baseline (mean frame vector, no recurrence)")
         return {
@@ -143,7 +143,7 @@ class VideoTask(Task):
 
     def evaluate(self, evaluation: Evaluation) -> dict:
         config, data = evaluation.config, evaluation.data
-        cache = data.cache
+        cache = self.cache(config)
         serve = evaluation.serving["serving_default"]
         labels, probabilities, kept, unreadable = [], [], [], []
         batch: list[tuple] = []
@@ -232,6 +232,18 @@ class VideoTask(Task):
                 config.class_names,
                 top=args.top,
             )
+
+
+def _clip_report(clips: CachedClips) -> dict:
+    """What `metrics.json` says of a split's clips."""
+    return {
+        "clips": len(clips.records),
+        "unreadable_clips": len(clips.unreadable),
+        "unreadable": clips.unreadable[:20],
+        "cached_clips_reused": clips.reused,
+        "clips_decoded": clips.computed,
+        "frames": _frame_counts(clips.lengths),
+    }
 
 
 def _frame_counts(lengths: list[int]) -> dict:

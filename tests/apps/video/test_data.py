@@ -135,9 +135,9 @@ def test_a_search_trial_with_other_frames_reads_its_own_cache(tmp_path):
     config = VideoConfig(data_dir=str(root), cache_dir=str(tmp_path / "cache"), **FLAGS)
     task = VideoTask()
     data, config = task.load_data(config)
-    assert task.cache(config, data) is data.cache
+    assert task.cache(config) is task.cache(config)  # one per setting
     other = dataclasses.replace(config, num_frames=2)
-    assert task.cache(other, data).folder != data.cache.folder
+    assert task.cache(other).folder != task.cache(config).folder
     frame_input = task.fit_preprocessing(other, data)
     assert frame_input.num_frames == 2
     batch, _ = next(iter(task.make_datasets(other, data, frame_input).train))
