@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import Any
 from typing import Callable
 from typing import ClassVar
+from typing import Generic
 from typing import Mapping
 from typing import Optional
 from typing import Sequence
+from typing import TypeVar
 
 import keras
 import tensorflow as tf
@@ -39,6 +41,10 @@ from shared.config import BaseConfig
 from shared.export import Endpoint
 from shared.pipeline import Pipeline
 from shared.run_dir import RunDir
+
+ConfigT = TypeVar("ConfigT", bound=BaseConfig)  # the app's config dataclass
+DataT = TypeVar("DataT")  # the app's loaded splits (its own dataclass)
+PreprocessorT = TypeVar("PreprocessorT", bound=Optional[keras.layers.Layer])
 
 
 @dataclasses.dataclass
@@ -69,7 +75,7 @@ class Serving:
 
 
 @dataclasses.dataclass
-class Evaluation:
+class Evaluation(Generic[ConfigT, DataT]):
     """What `Task.evaluate` works with.
 
     `serving` holds the export's signatures by name, called with named tensors as TF Serving
@@ -78,27 +84,28 @@ class Evaluation:
     such as a second decoder or internal activations.
     """
 
-    config: Any
-    data: Any
+    config: ConfigT
+    data: DataT
     serving: Mapping[str, Callable[..., dict]]
     plots: Path
     model: keras.Model
 
 
 @dataclasses.dataclass
-class Trained:
+class Trained(Generic[ConfigT, DataT]):
     """What `Task.describe_training` gets: the trained model and what it was trained from."""
 
-    model: keras.Model
-    config: Any
-    data: Any
+    model: Pipeline
+    config: ConfigT
+    data: DataT
     run: RunDir
     history: list[dict]  # one record per epoch, as in history.csv
     summary: dict  # the training part of metrics.json so far
 
 
-class Task(abc.ABC):
-    """One application, as the runner sees it. Subclasses set the class attributes below."""
+class Task(abc.ABC, Generic[ConfigT, DataT, PreprocessorT]):
+    """One application, as the runner sees it: `Task[<App>Config, <its data>, <its
+    preprocessor layer>]`. Subclasses set the class attributes below."""
 
     config_class: ClassVar[type[BaseConfig]]
     # The validation metric that early stopping and the best checkpoint follow.
@@ -124,40 +131,38 @@ class Task(abc.ABC):
     # === Data and preprocessing ===
 
     @abc.abstractmethod
-    def load_data(self, config: Any) -> tuple[Any, Any]:
+    def load_data(self, config: ConfigT) -> tuple[DataT, ConfigT]:
         """Raw splits, checked; and `config` with the fields the data decide filled in."""
 
     @abc.abstractmethod
-    def fit_preprocessing(self, config: Any, data: Any) -> Optional[keras.layers.Layer]:
+    def fit_preprocessing(self, config: ConfigT, data: DataT) -> PreprocessorT:
         """The preprocessor layer (raw inputs -> the network's inputs), fitted on the training
         split only (never on validation or test); `None` if the network takes raw inputs."""
 
     @abc.abstractmethod
-    def make_datasets(
-        self, config: Any, data: Any, preprocessor: Optional[keras.layers.Layer]
-    ) -> Datasets:
+    def make_datasets(self, config: ConfigT, data: DataT, preprocessor: PreprocessorT) -> Datasets:
         """Batched training (shuffled, augmented) and validation datasets."""
 
     # === Model ===
 
     @abc.abstractmethod
     def build_model(
-        self, config: Any, preprocessor: Optional[keras.layers.Layer], *, steps_per_epoch: int
+        self, config: ConfigT, preprocessor: PreprocessorT, *, steps_per_epoch: int
     ) -> Pipeline:
         """The compiled `Pipeline` that `fit` trains (a plain builder, wrapped, compiled)."""
 
-    def describe_training(self, trained: Trained) -> dict:
+    def describe_training(self, trained: Trained[ConfigT, DataT]) -> dict:
         """Figures of the trained (final) model for `metrics.json`, e.g. throughput."""
         return {}
 
     # === Export, evaluation, prediction ===
 
     @abc.abstractmethod
-    def serving(self, model: Pipeline, config: Any, data: Any) -> Serving:
+    def serving(self, model: Pipeline, config: ConfigT, data: DataT) -> Serving:
         """The export's endpoints (`serving_default` at least) with sample inputs."""
 
     @abc.abstractmethod
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[ConfigT, DataT]) -> dict:
         """Test metrics with baselines and the data report; writes the app's own plots."""
 
     @abc.abstractmethod
@@ -169,6 +174,6 @@ class Task(abc.ABC):
 
     @abc.abstractmethod
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config: Any, args: argparse.Namespace
+        self, serving: Mapping[str, Callable[..., dict]], config: ConfigT, args: argparse.Namespace
     ) -> None:
         """Print readable predictions for `args.inputs` with the export's signatures."""

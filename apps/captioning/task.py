@@ -33,7 +33,7 @@ from shared.task import Trained
 PREDICT_BATCH = 16
 
 
-class CaptioningTask(Task):
+class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
     test_metric = "beam.cider"
     # The vocabulary, and the image cache (backbone, weights, size).
     preprocessing_fields = (
@@ -57,7 +57,7 @@ class CaptioningTask(Task):
             )
         return load_splits(config), config
 
-    def fit_preprocessing(self, config, data: CaptionData) -> CaptionInputs:
+    def fit_preprocessing(self, config: CaptioningConfig, data: CaptionData) -> CaptionInputs:
         """The vocabulary of the training captions, and the frozen backbone (if any)."""
         captions = (standardize(c) for r in data.splits["train"].records for c in r.captions)
         vocabulary = Vocabulary.learn(captions, config.min_word_count)
@@ -70,7 +70,9 @@ class CaptioningTask(Task):
             name="caption_inputs",
         )
 
-    def make_datasets(self, config, data: CaptionData, inputs: CaptionInputs) -> Datasets:
+    def make_datasets(
+        self, config: CaptioningConfig, data: CaptionData, inputs: CaptionInputs
+    ) -> Datasets:
         cache = FeatureCache(config, inputs.backbone)
         report = {split: dict(values) for split, values in data.report.items()}
         datasets, examples, pairs = {}, {}, {}
@@ -102,10 +104,12 @@ class CaptioningTask(Task):
         }
         return Datasets(datasets["train"], datasets["val"], examples, train_and_val, report)
 
-    def build_model(self, config, inputs: CaptionInputs, *, steps_per_epoch: int) -> Pipeline:
+    def build_model(
+        self, config: CaptioningConfig, inputs: CaptionInputs, *, steps_per_epoch: int
+    ) -> Pipeline:
         return build_captioner(config, inputs)
 
-    def describe_training(self, trained: Trained) -> dict:
+    def describe_training(self, trained: Trained[CaptioningConfig, CaptionData]) -> dict:
         seconds = sum(r["fit_seconds"] for r in trained.history)
         captions = trained.summary["examples"]["train"] * len(trained.history)
         return {
@@ -113,10 +117,12 @@ class CaptioningTask(Task):
             "vocabulary_size": len(trained.model.preprocessor.words),
         }
 
-    def serving(self, model: CaptioningModel, config, data) -> Serving:
+    def serving(
+        self, model: CaptioningModel, config: CaptioningConfig, data: CaptionData
+    ) -> Serving:
         return Serving(make_endpoints(model, config), track=[model, model.captioner])
 
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[CaptioningConfig, CaptionData]) -> dict:
         signature = evaluation.serving["caption_with_attention"]
         model = evaluation.model  # the export serves beam search only: greedy from Keras
         greedy = tf.function(
@@ -145,7 +151,10 @@ class CaptioningTask(Task):
         )
 
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+        self,
+        serving: Mapping[str, Callable[..., dict]],
+        config: CaptioningConfig,
+        args: argparse.Namespace,
     ) -> None:
         paths = [Path(item) for item in args.inputs]
         for path in paths:

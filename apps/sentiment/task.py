@@ -27,7 +27,7 @@ from shared.task import Task
 from shared.task import Trained
 
 
-class SentimentTask(Task):
+class SentimentTask(Task[SentimentConfig, Splits, ReviewTokenizer]):
     preprocessing_fields = ("vocab_size",)  # the vocabulary
     config_class = SentimentConfig
     training_keys = ("vocabulary_size",)
@@ -37,11 +37,13 @@ class SentimentTask(Task):
         splits = load_splits(config)
         return splits, dataclasses.replace(config, class_names=splits.class_names)
 
-    def fit_preprocessing(self, config, data: Splits) -> ReviewTokenizer:
+    def fit_preprocessing(self, config: SentimentConfig, data: Splits) -> ReviewTokenizer:
         texts = data.datasets["train"].map(lambda text, label: text)
         return ReviewTokenizer(config.max_length, config.vocab_size, name="tokenizer").adapt(texts)
 
-    def make_datasets(self, config, data: Splits, tokenizer: ReviewTokenizer) -> Datasets:
+    def make_datasets(
+        self, config: SentimentConfig, data: Splits, tokenizer: ReviewTokenizer
+    ) -> Datasets:
         train, val = (
             make_dataset(data.datasets[split], tokenizer, config, training=split == "train")
             for split in ("train", "val")
@@ -51,16 +53,16 @@ class SentimentTask(Task):
         counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
         return Datasets(train, val, counts, train_and_val)
 
-    def build_model(self, config, tokenizer, *, steps_per_epoch: int) -> Pipeline:
+    def build_model(self, config: SentimentConfig, tokenizer, *, steps_per_epoch: int) -> Pipeline:
         return build_classifier(config, tokenizer)
 
-    def describe_training(self, trained: Trained) -> dict:
+    def describe_training(self, trained: Trained[SentimentConfig, Splits]) -> dict:
         return {"vocabulary_size": trained.model.preprocessor.vocabulary_size}
 
-    def serving(self, model: Pipeline, config, data) -> Serving:
+    def serving(self, model: Pipeline, config: SentimentConfig, data: Splits) -> Serving:
         return Serving(make_endpoints(model, config), track=[model])
 
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[SentimentConfig, Splits]) -> dict:
         splits, config = evaluation.data, evaluation.config
         labels, probabilities = served_probabilities(
             evaluation.serving["serving_default"], splits.datasets["test"], "text"
@@ -77,7 +79,10 @@ class SentimentTask(Task):
         )
 
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+        self,
+        serving: Mapping[str, Callable[..., dict]],
+        config: SentimentConfig,
+        args: argparse.Namespace,
     ) -> None:
         texts, names = zip(*(read_input(item) for item in args.inputs))
         outputs = serving["serving_default"](text=tf.constant(texts))

@@ -31,7 +31,7 @@ from shared.task import Serving
 from shared.task import Task
 
 
-class SpeechTask(Task):
+class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
     config_class = SpeechConfig
     # On a voice training never heard, the validation loss starts rising (confident errors)
     # while accuracy still climbs for many epochs: selecting on the loss stopped at epoch 12
@@ -61,12 +61,12 @@ class SpeechTask(Task):
         )
         return splits, resolved
 
-    def fit_preprocessing(self, config, data: Splits) -> ClipInput:
+    def fit_preprocessing(self, config: SpeechConfig, data: Splits) -> ClipInput:
         clean = make_dataset(data.datasets["train"], config, training=False)
         mean, variance = feature_statistics(config, clean.map(lambda x, label: x["audio"]))
         return ClipInput(config.clip_samples, mean, variance, name="clip_input")
 
-    def make_datasets(self, config, data: Splits, clip_input: ClipInput) -> Datasets:
+    def make_datasets(self, config: SpeechConfig, data: Splits, clip_input: ClipInput) -> Datasets:
         train, val = (
             make_dataset(data.datasets[s], config, training=s == "train", noise=data.noise)
             for s in ("train", "val")
@@ -76,13 +76,15 @@ class SpeechTask(Task):
         counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
         return Datasets(train, val, counts, train_and_val)
 
-    def build_model(self, config, clip_input: ClipInput, *, steps_per_epoch: int) -> Pipeline:
+    def build_model(
+        self, config: SpeechConfig, clip_input: ClipInput, *, steps_per_epoch: int
+    ) -> Pipeline:
         return build_classifier(config, clip_input, steps_per_epoch=steps_per_epoch)
 
-    def serving(self, model: Pipeline, config, data) -> Serving:
+    def serving(self, model: Pipeline, config: SpeechConfig, data: Splits) -> Serving:
         return Serving(make_endpoints(model, config), track=[model])
 
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[SpeechConfig, Splits]) -> dict:
         splits, config, serving = evaluation.data, evaluation.config, evaluation.serving
         labels, probabilities = served_probabilities(
             serving["serving_default"], splits.datasets["test"], "audio"
@@ -113,7 +115,10 @@ class SpeechTask(Task):
         parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
 
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+        self,
+        serving: Mapping[str, Callable[..., dict]],
+        config: SpeechConfig,
+        args: argparse.Namespace,
     ) -> None:
         for item in args.inputs:  # one at a time, so a bad file is named
             try:

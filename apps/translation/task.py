@@ -30,7 +30,7 @@ from shared.task import Trained
 PREDICT_BATCH = 64
 
 
-class TranslationTask(Task):
+class TranslationTask(Task[TranslationConfig, Splits, Tokenizers]):
     test_metric = "beam.bleu"
     preprocessing_fields = ("vocab_size", "lowercase", "vocab_sample_pairs", "max_length")
     config_class = TranslationConfig
@@ -40,7 +40,7 @@ class TranslationTask(Task):
     def load_data(self, config: TranslationConfig) -> tuple[Splits, TranslationConfig]:
         return load_splits(config), config
 
-    def fit_preprocessing(self, config, data: Splits) -> Tokenizers:
+    def fit_preprocessing(self, config: TranslationConfig, data: Splits) -> Tokenizers:
         start = time.perf_counter()
         source, target = learn_tokenizers(data.datasets["train"], config)
         seconds = round(time.perf_counter() - start, 2)
@@ -48,7 +48,9 @@ class TranslationTask(Task):
             source.vocabulary, target.vocabulary, config.lowercase, seconds, name="tokenizers"
         )
 
-    def make_datasets(self, config, data: Splits, tokenizers: Tokenizers) -> Datasets:
+    def make_datasets(
+        self, config: TranslationConfig, data: Splits, tokenizers: Tokenizers
+    ) -> Datasets:
         # One in-memory cache per split, shared by the selection's and the final fit's
         # pipelines; counting the lengths is the pass that fills the training one.
         tokenized = {
@@ -73,10 +75,12 @@ class TranslationTask(Task):
         train_and_val = make_dataset(everything, config, training=True)
         return Datasets(train, val, examples, train_and_val, report=report)
 
-    def build_model(self, config, tokenizers: Tokenizers, *, steps_per_epoch: int) -> Pipeline:
+    def build_model(
+        self, config: TranslationConfig, tokenizers: Tokenizers, *, steps_per_epoch: int
+    ) -> Pipeline:
         return build_translator(config, tokenizers, steps_per_epoch=steps_per_epoch)
 
-    def describe_training(self, trained: Trained) -> dict:
+    def describe_training(self, trained: Trained[TranslationConfig, Splits]) -> dict:
         history, tokenizers = trained.history, trained.model.preprocessor
         fit_seconds = sum(r["fit_seconds"] for r in history)
         target_tokens = trained.summary["data"]["lengths"]["kept_target_tokens"] * len(history)
@@ -89,10 +93,10 @@ class TranslationTask(Task):
             },
         }
 
-    def serving(self, model: TranslationModel, config, data) -> Serving:
+    def serving(self, model: TranslationModel, config: TranslationConfig, data: Splits) -> Serving:
         return Serving(make_endpoints(model, config), track=[model, model.translator])
 
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[TranslationConfig, Splits]) -> dict:
         config = evaluation.config
         served = evaluation.serving["translate_with_attention"]
         model = evaluation.model  # the export serves beam search only: greedy from Keras
@@ -118,7 +122,10 @@ class TranslationTask(Task):
         )
 
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+        self,
+        serving: Mapping[str, Callable[..., dict]],
+        config: TranslationConfig,
+        args: argparse.Namespace,
     ) -> None:
         sentences = [sentence for item in args.inputs for sentence in read_sentences(item)]
         for start in range(0, len(sentences), PREDICT_BATCH):

@@ -39,7 +39,7 @@ PLOTTED_CLIPS = 4
 SPLITS = ("train", "val", "test")
 
 
-class VideoTask(Task):
+class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
     config_class = VideoConfig
     training_keys = ("data", "bag_of_frames")
     predict_inputs = ("CLIP", "Video file(s) or folder(s) of frame images")
@@ -75,14 +75,14 @@ class VideoTask(Task):
             self.cached(cache, data, split)
         return data, dataclasses.replace(config, class_names=data.class_names)
 
-    def fit_preprocessing(self, config, data: VideoData) -> FrameInput:
+    def fit_preprocessing(self, config: VideoConfig, data: VideoData) -> FrameInput:
         """Nothing is fitted to the data: the frame sampling and the frozen backbone."""
         backbone = self.cache(config).backbone
         return FrameInput(
             config.num_frames, config.frame_step, config.input_size, backbone, name="frame_input"
         )
 
-    def cache(self, config) -> ClipCache:
+    def cache(self, config: VideoConfig) -> ClipCache:
         """The clip cache for `config`'s frames and backbone, one per setting (a tuning trial
         that changes them gets its own)."""
         key = tuple(str(getattr(config, name)) for name in self.preprocessing_fields)
@@ -100,7 +100,9 @@ class VideoTask(Task):
             self._prepared[key] = clips
         return self._prepared[key]
 
-    def make_datasets(self, config, data: VideoData, frame_input: FrameInput) -> Datasets:
+    def make_datasets(
+        self, config: VideoConfig, data: VideoData, frame_input: FrameInput
+    ) -> Datasets:
         cache = self.cache(config)
         datasets, examples = {}, {}
         for split in ("train", "val"):
@@ -121,10 +123,12 @@ class VideoTask(Task):
         }
         return Datasets(datasets["train"], datasets["val"], examples, train_and_val, report)
 
-    def build_model(self, config, frame_input: FrameInput, *, steps_per_epoch: int) -> Pipeline:
+    def build_model(
+        self, config: VideoConfig, frame_input: FrameInput, *, steps_per_epoch: int
+    ) -> Pipeline:
         return build_classifier(config, frame_input)
 
-    def describe_training(self, trained: Trained) -> dict:
+    def describe_training(self, trained: Trained[VideoConfig, VideoData]) -> dict:
         config, data = trained.config, trained.data
         cache = self.cache(config)
         datasets = {
@@ -138,10 +142,10 @@ class VideoTask(Task):
             ),
         }
 
-    def serving(self, model: Pipeline, config, data) -> Serving:
+    def serving(self, model: Pipeline, config: VideoConfig, data: VideoData) -> Serving:
         return Serving(make_endpoints(model, config), track=[model])
 
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[VideoConfig, VideoData]) -> dict:
         config, data = evaluation.config, evaluation.data
         cache = self.cache(config)
         serve = evaluation.serving["serving_default"]
@@ -214,7 +218,10 @@ class VideoTask(Task):
         parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
 
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+        self,
+        serving: Mapping[str, Callable[..., dict]],
+        config: VideoConfig,
+        args: argparse.Namespace,
     ) -> None:
         for item in args.inputs:  # one clip at a time: clips differ in size
             path = Path(item)

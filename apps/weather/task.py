@@ -28,7 +28,7 @@ from shared.task import Serving
 from shared.task import Task
 
 
-class WeatherTask(Task):
+class WeatherTask(Task[WeatherConfig, WeatherData, Standardize]):
     test_metric = "model.mae"
     test_mode = "min"
     config_class = WeatherConfig
@@ -39,10 +39,12 @@ class WeatherTask(Task):
     def load_data(self, config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
         return load_data(config)
 
-    def fit_preprocessing(self, config, data: WeatherData) -> Standardize:
+    def fit_preprocessing(self, config: WeatherConfig, data: WeatherData) -> Standardize:
         return Standardize.fit(Statistics.fit(data.segments["train"]), name="standardize")
 
-    def make_datasets(self, config, data: WeatherData, scaler: Standardize) -> Datasets:
+    def make_datasets(
+        self, config: WeatherConfig, data: WeatherData, scaler: Standardize
+    ) -> Datasets:
         train, val = (
             make_dataset(data.segments[name], scaler, config, training=name == "train")
             for name in ("train", "val")
@@ -55,15 +57,17 @@ class WeatherTask(Task):
         train_and_val = make_dataset(segments["train_and_val"], scaler, config, training=True)
         return Datasets(train, val, windows, train_and_val)
 
-    def build_model(self, config, scaler: Standardize, *, steps_per_epoch: int) -> Pipeline:
+    def build_model(
+        self, config: WeatherConfig, scaler: Standardize, *, steps_per_epoch: int
+    ) -> Pipeline:
         return build_forecaster(config, scaler)
 
-    def serving(self, model: Pipeline, config, data: WeatherData) -> Serving:
+    def serving(self, model: Pipeline, config: WeatherConfig, data: WeatherData) -> Serving:
         inputs, _ = test_windows(data, config)
         sample = {name: values[:4] for name, values in inputs.items()}
         return Serving(make_endpoints(model, config, sample), track=[model])
 
-    def evaluate(self, evaluation: Evaluation) -> dict:
+    def evaluate(self, evaluation: Evaluation[WeatherConfig, WeatherData]) -> dict:
         serve = evaluation.serving["serving_default"]
         forecast = batched_forecaster(
             lambda window, timestamps: serve(window=window, timestamps=timestamps)[
@@ -85,7 +89,10 @@ class WeatherTask(Task):
         )
 
     def predict(
-        self, serving: Mapping[str, Callable[..., dict]], config, args: argparse.Namespace
+        self,
+        serving: Mapping[str, Callable[..., dict]],
+        config: WeatherConfig,
+        args: argparse.Namespace,
     ) -> None:
         step = pd.Timedelta(config.resample) if config.resample else None
         for item in args.inputs:
