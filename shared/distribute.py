@@ -70,6 +70,34 @@ class Placement:
             "worker": self.worker,
         }
 
+    # What the runner asks of a placement, in the order it asks (the functions below).
+
+    def run_root(self, output_dir: Path) -> Path:
+        """Where this process writes: the run directory (chief), or a folder of its own."""
+        return Path(output_dir) if self.is_chief else worker_dir(str(output_dir), self)
+
+    def join(self, config: Any, state_dir: Path) -> None:
+        """Stop unless every worker has the same settings; resume where all of them can."""
+        check_same_settings(self, config)
+        resume_together(self, state_dir)
+
+    def step_config(self, config: Any) -> Any:
+        """`config` with the global batch (and learning rate) of one step (`global_config`)."""
+        return global_config(config, self)
+
+    @contextlib.contextmanager
+    def training(self) -> Iterator[None]:
+        """Build and train inside: the strategy's scope, the Keras fixes, and cluster losses
+        turned into one line saying how to resume."""
+        with self.strategy.scope(), keras_fixes(self), cluster_failures(self):
+            yield
+
+    def resume_together(self, state_dir: Path) -> None:
+        resume_together(self, state_dir)
+
+    def agreed_weights(self, model: keras.Model) -> Optional[list[np.ndarray]]:
+        return agreed_weights(self, model)
+
 
 def place(config: Any) -> Placement:
     """The strategy that `config.strategy` and `config.devices` ask for.

@@ -68,24 +68,19 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     """
     placement = distribute.place(config)  # before TensorFlow's first op
     data, config = task.load_data(config)  # checks the data before anything is written
-    output = Path(run_dir or config.output_dir)
-    run_root = output if placement.is_chief else distribute.worker_dir(output, placement)
-    run, resuming = prepare_run(config, run_root)
-    distribute.check_same_settings(placement, config)
-    distribute.resume_together(placement, run.resume_state)
+    run, resuming = prepare_run(config, placement.run_root(run_dir or config.output_dir))
+    placement.join(config, run.resume_state)
     preprocessor = _preprocessor(task, config, data, run, resuming)
-    step_config = distribute.global_config(config, placement)
+    step_config = placement.step_config(config)
     datasets = task.make_datasets(step_config, data, preprocessor)
-    steps_per_epoch = math.ceil(datasets.examples["train"] / step_config.batch_size)
-    scope = placement.strategy.scope()
-    with scope, distribute.keras_fixes(placement), distribute.cluster_failures(placement):
+    with placement.training():
         model, result = select(task, step_config, run, datasets, preprocessor)
         summary = run_summary(result, datasets.examples)
         if datasets.report:
             summary["data"] = datasets.report
         selected = model
         if config.refit != "none":
-            distribute.resume_together(placement, run.refit_state)
+            placement.resume_together(run.refit_state)
             final = refit(
                 task,
                 model,
@@ -100,7 +95,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
             shutil.rmtree(run.refit_state, ignore_errors=True)
         trained = Trained(model, step_config, data, run, result.history, summary)
         summary.update(task.describe_training(trained))
-        weights = distribute.agreed_weights(placement, model)
+        weights = placement.agreed_weights(model)
     summary["distribution"] = {
         **placement.describe(),
         "global_batch_size": step_config.batch_size,
@@ -111,11 +106,11 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
         return summary
 
     if weights is not None:  # export and evaluate a copy on one device: no collectives left
-        model = task.build_model(config, preprocessor, steps_per_epoch=steps_per_epoch)
+        model = task.build_model(config, preprocessor, steps_per_epoch=1)  # (not trained)
         model.set_weights(weights)
     if config.refit != "none":  # the selected model's test figure, for comparison
         if weights is not None:  # the selected weights, too, on one device
-            selected = task.build_model(config, preprocessor, steps_per_epoch=steps_per_epoch)
+            selected = task.build_model(config, preprocessor, steps_per_epoch=1)
             selected.load_weights(run.best_model)
         test = selection_test(task, selected, config, data, run)
         summary["refit"]["selection"] = {"best_epoch": result.best_epoch, "test": test}
