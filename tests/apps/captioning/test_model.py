@@ -6,8 +6,11 @@ import pytest
 import tensorflow as tf
 
 from apps.captioning.config import CaptioningConfig
+from apps.captioning.export import sample_images
 from apps.captioning.model import AttentionPenalty
+from apps.captioning.model import build_captioner
 from apps.captioning.model import build_model
+from apps.captioning.pipeline import CaptionInputs
 from shared.layers import AttentionDecoder
 
 
@@ -63,3 +66,26 @@ def test_model_adds_the_penalty_and_l2_to_its_losses():
     )
     no_penalty({"image": tf.zeros((1, 16, 16, 3), tf.uint8), "caption_in": tf.constant([[2, 5]])})
     assert not no_penalty.losses
+
+
+def test_a_captioner_with_a_frozen_backbone_saves_it_and_captions_image_bytes(tmp_path):
+    """With pretrained features the backbone is part of the saved model: image bytes in."""
+    pixels = keras.Input((32, 32, 3))
+    grid = keras.layers.Conv2D(6, 3, strides=8, padding="same", name="conv")(pixels)
+    backbone = keras.Model(pixels, keras.layers.Reshape((16, 6))(grid), name="backbone")
+    config = CaptioningConfig(backbone_weights="imagenet", image_size=32, units=8)
+    words = ["", "[UNK]", "[START]", "[END]", "a", "red", "circle"]
+    inputs = CaptionInputs(words, 32, 5, backbone, name="caption_inputs")
+    model = build_captioner(config, inputs)
+    assert not any(id(w) in {id(v) for v in model.trainable_weights} for w in backbone.weights)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+    images = [*sample_images()]  # a JPEG, a PNG, and bytes that are no image
+    assert restored.generate(images) == model.generate(images)
+    assert restored.generate(images)[2] == ""
+    detailed = restored.caption(tf.constant(images))
+    assert detailed["attention"].shape[-1] == 16 and detailed["decoded"].numpy().tolist() == [
+        True,
+        True,
+        False,
+    ]

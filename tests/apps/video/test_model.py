@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from apps.video.config import VideoConfig
+from apps.video.inputs import FrameInput
 from apps.video.model import ClipMeanSubtraction
 from apps.video.model import attention_model
+from apps.video.model import build_classifier
 from apps.video.model import build_model
 from apps.video.model import compile_model
 
@@ -62,3 +64,30 @@ def test_the_model_saves_and_loads_with_its_layers(tmp_path):
     assert weights.shape == (2, 5)
     np.testing.assert_allclose(weights.numpy().sum(1), 1.0, atol=1e-5)
     assert weights.numpy()[1, 2:].max() == 0.0
+
+
+def tiny_backbone(size: int = 16) -> keras.Model:
+    """A stand-in for a frozen keras.applications CNN: `[n, size, size, 3]` -> `[n, 5]`."""
+    pixels = keras.Input((size, size, 3))
+    x = keras.layers.Conv2D(5, 3, strides=4, name="conv")(pixels)
+    return keras.Model(pixels, keras.layers.GlobalAveragePooling2D()(x), name="backbone")
+
+
+def test_a_classifier_with_a_frozen_backbone_saves_it_and_classifies_raw_frames(tmp_path):
+    """With pretrained features the backbone is part of the saved model: raw frames in."""
+    config = tiny(backbone_weights="imagenet", class_names=("a", "b", "c"), num_frames=4)
+    frame_input = FrameInput(4, 0, 16, tiny_backbone(), name="frame_input")
+    model = build_classifier(config, frame_input)
+    assert not frame_input.backbone.trainable
+    trainable = {id(w) for w in model.trainable_weights}
+    assert not any(id(w) in trainable for w in frame_input.backbone.weights)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras", compile=False)
+    np.testing.assert_allclose(
+        restored.preprocessor.backbone.get_layer("conv").get_weights()[0],
+        frame_input.backbone.get_layer("conv").get_weights()[0],
+    )
+    frames = np.random.default_rng(1).integers(0, 256, (2, 7, 21, 30, 3), dtype=np.uint8)
+    frames[1, 3:] = 0  # a shorter clip, padded
+    np.testing.assert_allclose(restored.predict(frames), model.predict(frames), atol=1e-6)
+    assert restored.predict(frames).shape == (2, 3)
