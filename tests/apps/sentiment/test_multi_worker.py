@@ -15,7 +15,7 @@ from tests.apps.sentiment.conftest import write_reviews
 from tests.cluster import Cluster
 from tests.crash_worker import CRASH_STATUS
 
-EPOCHS = 4
+EPOCHS = 3
 
 
 def test_two_workers_survive_a_killed_worker_and_resume(tmp_path):
@@ -25,9 +25,9 @@ def test_two_workers_survive_a_killed_worker_and_resume(tmp_path):
     flags = [*TINY_FLAGS, "--data_dir", str(data_dir), "--output_dir", str(run.root)]
     flags[flags.index("--epochs") + 1] = flags[flags.index("--patience") + 1] = str(EPOCHS)
 
-    # First attempt: worker 1 dies (exits hard) right after saving epoch 2; the chief, which
-    # saved epoch 2 too, loses it in epoch 3's first collective.
-    with Cluster("sentiment", flags, tmp_path / "first", crash_after_epoch={1: 2}) as cluster:
+    # First attempt: worker 1 dies (exits hard) right after saving epoch 1; the chief, which
+    # saved epoch 1 too, loses it in epoch 2's first collective.
+    with Cluster("sentiment", flags, tmp_path / "first", crash_after_epoch={1: 1}) as cluster:
         codes = cluster.wait(timeout=240)
         chief_output = cluster.output(0)
     assert codes[1] == CRASH_STATUS, cluster.output(1)[-3000:]
@@ -41,7 +41,7 @@ def test_two_workers_survive_a_killed_worker_and_resume(tmp_path):
     with Cluster("sentiment", flags, tmp_path / "second") as cluster:
         assert cluster.wait(timeout=240) == [0, 0], cluster.output(0)[-3000:]
         chief_output, fingerprints = cluster.output(0), cluster.fingerprints()
-    assert re.search(r"Resuming .*after epoch 2\b", chief_output), chief_output[-3000:]
+    assert re.search(r"Resuming .*after epoch 1\b", chief_output), chief_output[-3000:]
     assert "Worker 1 done: the chief wrote the run directory" in cluster.output(1)
     assert fingerprints[0] == fingerprints[1]
 
