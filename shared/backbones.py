@@ -97,3 +97,26 @@ def small_cnn(size: int, grid: int = SMALL_CNN_GRID, filters: int = 32) -> keras
     layers.append(keras.layers.Conv2D(filters, 3, padding="same", activation="relu"))
     layers.append(keras.layers.Reshape((-1, filters)))
     return keras.Sequential(layers, name="image_encoder")
+
+
+class BackboneHolder(keras.layers.Layer):
+    """Base of a preprocessor layer that owns an optional frozen backbone (`self.backbone`):
+    freezes it and saves it with the model (its config here, its weights in the `.keras`
+    file), so a loaded model runs the CNN it was trained behind. Subclasses call
+    `super().__init__(backbone, **kwargs)` and add their own config to `get_config`."""
+
+    def __init__(self, backbone: Optional[keras.Model] = None, **kwargs):
+        super().__init__(**kwargs)
+        self.backbone = backbone
+        if backbone is not None:
+            backbone.trainable = False
+
+    def get_config(self) -> dict:
+        backbone = keras.saving.serialize_keras_object(self.backbone)
+        return {**super().get_config(), "backbone": backbone}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)

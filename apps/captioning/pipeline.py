@@ -15,11 +15,12 @@ import tensorflow as tf
 
 from apps.captioning.captioner import Captioner
 from apps.captioning.captions import Vocabulary
+from shared.backbones import BackboneHolder
 from shared.pipeline import Pipeline
 
 
 @keras.saving.register_keras_serializable(package="captioning")
-class CaptionInputs(keras.layers.Layer):
+class CaptionInputs(BackboneHolder):
     """What the captioner needs besides the network: the training vocabulary (in the config),
     the image size, and the frozen backbone whose features the network reads (`None` when the
     network holds its own small CNN, trained end to end).
@@ -33,11 +34,8 @@ class CaptionInputs(keras.layers.Layer):
         backbone: Optional[keras.Model] = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(backbone, **kwargs)
         self.words, self.size, self.max_caption_length = list(words), size, max_caption_length
-        self.backbone = backbone
-        if backbone is not None:
-            backbone.trainable = False
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -49,14 +47,7 @@ class CaptionInputs(keras.layers.Layer):
             "words": self.words,
             "size": self.size,
             "max_caption_length": self.max_caption_length,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
         }
-
-    @classmethod
-    def from_config(cls, config: dict) -> "CaptionInputs":
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="captioning")

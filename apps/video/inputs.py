@@ -11,10 +11,11 @@ import keras
 import tensorflow as tf
 
 from apps.video.frames import model_frames
+from shared.backbones import BackboneHolder
 
 
 @keras.saving.register_keras_serializable(package="video")
-class FrameInput(keras.layers.Layer):
+class FrameInput(BackboneHolder):
     """`[batch, frames, height, width, 3]` uint8 (any count and size; shorter clips padded
     with zero frames) -> `{"frames", "length"}`: the sampled frames (pixels, or the backbone's
     vector per frame) and each clip's frame count.
@@ -34,11 +35,8 @@ class FrameInput(keras.layers.Layer):
         backbone: Optional[keras.Model] = None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(backbone, **kwargs)
         self.num_frames, self.frame_step, self.size = num_frames, frame_step, size
-        self.backbone = backbone
-        if backbone is not None:
-            backbone.trainable = False
 
     def call(self, frames):
         # A request with no frames at all is one frame of zeros (a clip with nothing in it).
@@ -58,11 +56,4 @@ class FrameInput(keras.layers.Layer):
             "num_frames": self.num_frames,
             "frame_step": self.frame_step,
             "size": self.size,
-            "backbone": keras.saving.serialize_keras_object(self.backbone),
         }
-
-    @classmethod
-    def from_config(cls, config: dict) -> "FrameInput":
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
