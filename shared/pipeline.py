@@ -78,3 +78,33 @@ class Pipeline(keras.Model):
         for key in ("network", "preprocessor", "postprocessor"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+class TextGenerator(Pipeline):
+    """A `Pipeline` whose readable output is text made by a search over the network (a
+    translation, a caption): subclasses define `generate_batch`; `serve` is its default
+    search, `generate` runs it over raw inputs batch by batch and returns strings (as
+    keras-hub's `generate`), and `predict` is `generate`."""
+
+    generate_batch_size = 32
+
+    def generate_batch(self, raw: tf.Tensor, beam_width: Optional[int] = None) -> tf.Tensor:
+        """`[batch]` raw inputs (strings or bytes) -> `[batch]` generated text."""
+        raise NotImplementedError
+
+    def serve(self, raw):
+        return self.generate_batch(raw)
+
+    def generate(self, inputs, beam_width: Optional[int] = None, batch_size: int = 0) -> list:
+        """The generated text of each input (strings, or encoded images as bytes)."""
+        inputs = list(np.asarray(inputs, dtype=object).ravel())
+        size = batch_size or self.generate_batch_size
+        run = tf.function(lambda raw: self.generate_batch(raw, beam_width))
+        out = []
+        for start in range(0, len(inputs), size):
+            batch = tf.constant(inputs[start : start + size], tf.string)
+            out += [text.decode("utf-8") for text in run(batch).numpy()]
+        return out
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        return np.array(self.generate(x, batch_size=batch_size or 0), dtype=object)

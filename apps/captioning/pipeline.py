@@ -10,13 +10,12 @@ from typing import Optional
 from typing import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from apps.captioning.captioner import Captioner
 from apps.captioning.captions import Vocabulary
 from shared.backbones import BackboneHolder
-from shared.pipeline import Pipeline
+from shared.pipeline import TextGenerator
 
 
 @keras.saving.register_keras_serializable(package="captioning")
@@ -51,9 +50,11 @@ class CaptionInputs(BackboneHolder):
 
 
 @keras.saving.register_keras_serializable(package="captioning")
-class CaptioningModel(Pipeline):
+class CaptioningModel(TextGenerator):
     """The network (teacher-forced `call`, what `fit` trains) with its `CaptionInputs`;
     `caption`, `generate` and `predict` caption image bytes (beam width 1: greedy)."""
+
+    generate_batch_size = 16
 
     def __init__(
         self,
@@ -78,21 +79,8 @@ class CaptioningModel(Pipeline):
         width = self.beam_width if beam_width is None else beam_width
         return self.captioner.caption(image_bytes, width, self.length_penalty)
 
-    def serve(self, raw):
-        return self.caption(raw)["caption"]
-
-    def generate(self, images, beam_width: int | None = None, batch_size: int = 16) -> list[str]:
-        """Captions of encoded images (JPEG/PNG bytes), as the export returns them."""
-        images = list(np.asarray(images, dtype=object).ravel())
-        run = tf.function(lambda data: self.caption(data, beam_width)["caption"])
-        out = []
-        for start in range(0, len(images), batch_size):
-            batch = tf.constant(images[start : start + batch_size], tf.string)
-            out += [c.decode("utf-8") for c in run(batch).numpy()]
-        return out
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        return np.array(self.generate(x, batch_size=batch_size or 16), dtype=object)
+    def generate_batch(self, raw: tf.Tensor, beam_width: int | None = None) -> tf.Tensor:
+        return self.caption(raw, beam_width)["caption"]
 
     def get_config(self) -> dict:
         return {

@@ -9,13 +9,12 @@ import functools
 from typing import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from apps.translation.data import source_ids
 from apps.translation.decoding import Translator
 from apps.translation.tokenizer import SubwordTokenizer
-from shared.pipeline import Pipeline
+from shared.pipeline import TextGenerator
 
 
 @keras.saving.register_keras_serializable(package="translation")
@@ -58,7 +57,7 @@ class Tokenizers(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="translation")
-class TranslationModel(Pipeline):
+class TranslationModel(TextGenerator):
     """The network (teacher-forced `call`, what `fit` trains) with its tokenizers; `generate`
     and `predict` translate raw text with beam search (width 1: greedy).
 
@@ -66,6 +65,8 @@ class TranslationModel(Pipeline):
         network, preprocessor: the seq2seq model and its `Tokenizers`.
         beam_width, length_penalty, max_output_ratio: the decoding the export serves.
     """
+
+    generate_batch_size = 64
 
     def __init__(
         self,
@@ -90,21 +91,8 @@ class TranslationModel(Pipeline):
         width = self.beam_width if beam_width is None else beam_width
         return self.translator.translate(text, width, self.length_penalty)
 
-    def serve(self, raw):
-        return self.translate(raw)["translation"]
-
-    def generate(self, texts, beam_width: int | None = None, batch_size: int = 64) -> list[str]:
-        """Translations of `texts` (strings), as the export returns them."""
-        texts = list(np.asarray(texts, dtype=object).ravel())
-        run = tf.function(lambda text: self.translate(text, beam_width)["translation"])
-        out = []
-        for start in range(0, len(texts), batch_size):
-            batch = tf.constant(texts[start : start + batch_size], tf.string)
-            out += [t.decode("utf-8") for t in run(batch).numpy()]
-        return out
-
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        return np.array(self.generate(x, batch_size=batch_size or 64), dtype=object)
+    def generate_batch(self, raw: tf.Tensor, beam_width: int | None = None) -> tf.Tensor:
+        return self.translate(raw, beam_width)["translation"]
 
     def get_config(self) -> dict:
         return {
