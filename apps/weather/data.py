@@ -2,7 +2,7 @@
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -19,6 +19,9 @@ from apps.weather.table import select_columns
 from shared.data import AUTOTUNE
 from shared.data import with_options
 from shared.errors import UserError
+
+if TYPE_CHECKING:  # scaling.py imports this module
+    from apps.weather.scaling import Standardize
 
 SPLITS = ("train", "val", "test")
 
@@ -219,7 +222,7 @@ def safe_std(values: np.ndarray) -> np.ndarray:
 
 
 def make_dataset(
-    segment: Segment, scaler: Any, config: WeatherConfig, *, training: bool
+    segment: Segment, scaler: "Standardize", config: WeatherConfig, *, training: bool
 ) -> tf.data.Dataset:
     """Batches of `({"window", "timestamps"}, targets [horizon, targets])`, normalized by the
     model's `scaler` (`apps.weather.scaling.Standardize`) once for the whole segment.
