@@ -82,11 +82,20 @@ class Pipeline(keras.Model):
 
 class TextGenerator(Pipeline):
     """A `Pipeline` whose readable output is text made by a search over the network (a
-    translation, a caption): subclasses define `generate_batch`; `serve` is its default
+    translation, a caption) of `beam_width` (1: greedy) and `length_penalty`: subclasses
+    define `generate_batch`; `serve` is its default
     search, `generate` runs it over raw inputs batch by batch and returns strings (as
     keras-hub's `generate`), and `predict` is `generate`."""
 
     generate_batch_size = 32
+
+    def __init__(self, *args, beam_width: int = 1, length_penalty: float = 0.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.beam_width, self.length_penalty = beam_width, length_penalty
+
+    def width(self, beam_width: Optional[int] = None) -> int:
+        """`beam_width`, or the model's own (what the export serves) when it is `None`."""
+        return self.beam_width if beam_width is None else beam_width
 
     def generate_batch(self, raw: tf.Tensor, beam_width: Optional[int] = None) -> tf.Tensor:
         """`[batch]` raw inputs (strings or bytes) -> `[batch]` generated text."""
@@ -108,3 +117,7 @@ class TextGenerator(Pipeline):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         return np.array(self.generate(x, batch_size=batch_size or 0), dtype=object)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        return {**config, "beam_width": self.beam_width, "length_penalty": self.length_penalty}

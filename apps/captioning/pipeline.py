@@ -64,8 +64,9 @@ class CaptioningModel(TextGenerator):
         length_penalty: float = 0.0,
         **kwargs,
     ):
-        super().__init__(network, preprocessor, **kwargs)
-        self.beam_width, self.length_penalty = beam_width, length_penalty
+        super().__init__(
+            network, preprocessor, beam_width=beam_width, length_penalty=length_penalty, **kwargs
+        )
 
     @functools.cached_property  # not an attribute Keras tracks: its layers are the network's
     def captioner(self) -> Captioner:
@@ -76,15 +77,7 @@ class CaptioningModel(TextGenerator):
 
     def caption(self, image_bytes: tf.Tensor, beam_width: int | None = None) -> dict:
         """`Captioner.caption` with the model's decoding settings."""
-        width = self.beam_width if beam_width is None else beam_width
-        return self.captioner.caption(image_bytes, width, self.length_penalty)
+        return self.captioner.caption(image_bytes, self.width(beam_width), self.length_penalty)
 
     def generate_batch(self, raw: tf.Tensor, beam_width: int | None = None) -> tf.Tensor:
         return self.caption(raw, beam_width)["caption"]
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beam_width": self.beam_width,
-            "length_penalty": self.length_penalty,
-        }

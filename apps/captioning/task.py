@@ -21,6 +21,7 @@ from apps.captioning.model import build_captioner
 from apps.captioning.pipeline import CaptioningModel
 from apps.captioning.pipeline import CaptionInputs
 from apps.captioning.scoring import score_test_split
+from shared.backbones import build_backbone
 from shared.backbones import check_weights
 from shared.errors import UserError
 from shared.pipeline import Pipeline
@@ -61,7 +62,7 @@ class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
         """The vocabulary of the training captions, and the frozen backbone (if any)."""
         captions = (standardize(c) for r in data.splits["train"].records for c in r.captions)
         vocabulary = Vocabulary.learn(captions, config.min_word_count)
-        backbone = FeatureCache(config).backbone
+        backbone = build_backbone(config) if config.pretrained else None
         return CaptionInputs(
             vocabulary.words,
             config.input_size,

@@ -77,8 +77,9 @@ class TranslationModel(TextGenerator):
         max_output_ratio: float = 1.5,
         **kwargs,
     ):
-        super().__init__(network, preprocessor, **kwargs)
-        self.beam_width, self.length_penalty = beam_width, length_penalty
+        super().__init__(
+            network, preprocessor, beam_width=beam_width, length_penalty=length_penalty, **kwargs
+        )
         self.max_output_ratio = max_output_ratio
 
     @functools.cached_property  # not an attribute Keras tracks: its layers are the network's
@@ -88,16 +89,10 @@ class TranslationModel(TextGenerator):
 
     def translate(self, text: tf.Tensor, beam_width: int | None = None) -> dict[str, tf.Tensor]:
         """`[batch]` text -> translations, pieces and attention (`Translator.translate`)."""
-        width = self.beam_width if beam_width is None else beam_width
-        return self.translator.translate(text, width, self.length_penalty)
+        return self.translator.translate(text, self.width(beam_width), self.length_penalty)
 
     def generate_batch(self, raw: tf.Tensor, beam_width: int | None = None) -> tf.Tensor:
         return self.translate(raw, beam_width)["translation"]
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beam_width": self.beam_width,
-            "length_penalty": self.length_penalty,
-            "max_output_ratio": self.max_output_ratio,
-        }
+        return {**super().get_config(), "max_output_ratio": self.max_output_ratio}
