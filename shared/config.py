@@ -7,6 +7,7 @@ Each app declares one frozen dataclass that subclasses `BaseConfig`. Fields are 
 
 import dataclasses
 import json
+import os
 import typing
 from pathlib import Path
 from typing import Any
@@ -203,9 +204,24 @@ class GroupedFilesConfig(BaseConfig):
 # keras.applications backbones of the apps that read images (see shared.backbones).
 BACKBONES = ("efficientnetb0", "mobilenetv3small", "inceptionv3")
 
+# Where decoded clips, token ids and image features are kept between runs: each app's
+# --cache_dir defaults to a folder here (the tests point it at a temporary folder).
+CACHE_ROOT = Path(os.environ.get("RNN_SUITE_CACHE") or Path.home() / ".cache" / "rnn-suite")
+
 
 @dataclasses.dataclass(frozen=True)
-class BackboneConfig(BaseConfig):
+class CacheConfig(BaseConfig):
+    """`BaseConfig` for apps that keep what they compute from each example on disk."""
+
+    cache_dir: str = option(
+        str(CACHE_ROOT),
+        "Where what is computed once per example (decoded clips, token ids, image features) "
+        "is kept, keyed by content and by every setting the values depend on",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneConfig(CacheConfig):
     """`BaseConfig` for apps that encode images with a CNN (`shared.backbones`)."""
 
     # Input side of the small CNN trained end to end with --backbone_weights none.
@@ -223,12 +239,6 @@ class BackboneConfig(BaseConfig):
         "small CNN of --backbone_weights none)",
         min=0,
     )
-    cache_dir: str = option(
-        str(Path.home() / ".cache" / "rnn-suite"),
-        "Where image features (or decoded pixels) are cached, keyed by content, backbone, "
-        "weights and size",
-    )
-
     @property
     def pretrained(self) -> bool:
         """Whether a frozen pretrained backbone encodes the images (else the small CNN)."""

@@ -25,8 +25,11 @@ import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
+from typing import Callable
 from typing import Iterator
 from typing import Optional
+from typing import Sequence
+from typing import TypeVar
 
 import keras
 import numpy as np
@@ -36,6 +39,7 @@ from shared.callbacks import load_state
 from shared.callbacks import roll_back
 from shared.errors import UserError
 
+T = TypeVar("T")
 _DEVICE = re.compile(r"^/?(?:device:)?(cpu|gpu):(\d+)$", re.IGNORECASE)
 
 
@@ -112,14 +116,44 @@ def place(config: Any) -> Placement:
     if name == "mirrored":
         devices = _local_devices(config.devices)
         return Placement(tf.distribute.MirroredStrategy(devices=devices), name)
-    cluster = _tf_config()
+    shard = input_shard(config)  # checks TF_CONFIG first
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    resolver = strategy.cluster_resolver
-    task_type, task_id = resolver.task_type, resolver.task_id
+    return Placement(strategy, name, worker=shard.index, workers=shard.count)
+
+
+@dataclasses.dataclass(frozen=True)
+class InputShard:
+    """This process's share of the input: every `count`-th example from `index` on.
+
+    Under `--strategy multi_worker` each worker reads, decodes and maps only its share
+    (sharding the list of files or examples before any expensive step); the runner then
+    turns tf.data's auto-sharding off, and each global batch takes `batch / count` examples
+    from every worker (`tf.distribute` rebatches a worker's batches into its part of a step).
+    """
+
+    index: int = 0
+    count: int = 1
+
+    def take(self, items: Sequence[T]) -> list[T]:
+        """This worker's items of a list."""
+        return list(items[self.index :: self.count])
+
+    def dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
+        """This worker's elements of a dataset (put it before the expensive maps)."""
+        return dataset.shard(self.count, self.index) if self.count > 1 else dataset
+
+
+def input_shard(config: Any) -> InputShard:
+    """The share of the input this process reads: all of it, unless `--strategy multi_worker`
+    (then from `TF_CONFIG`, without starting TensorFlow)."""
+    if config.strategy != "multi_worker":
+        return InputShard()
+    cluster = _tf_config()
+    task = json.loads(os.environ["TF_CONFIG"])["task"]
     workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     # With a `chief` task, workers are numbered after it.
-    index = task_id + (1 if task_type == "worker" and "chief" in cluster else 0)
-    return Placement(strategy, name, worker=index, workers=workers)
+    index = task["index"] + (1 if task["type"] == "worker" and "chief" in cluster else 0)
+    return InputShard(index, workers)
 
 
 def _local_devices(devices: tuple[str, ...]) -> Optional[list[str]]:
@@ -187,15 +221,40 @@ def global_config(config: Any, placement: Placement) -> Any:
     return dataclasses.replace(config, **changes)
 
 
-def shard(dataset: tf.data.Dataset) -> tf.data.Dataset:
-    """`dataset` with an explicit auto-shard policy: each worker takes every n-th batch.
+def shard(dataset: tf.data.Dataset, at_source: bool = True) -> tf.data.Dataset:
+    """`dataset` with an explicit auto-shard policy for `tf.distribute`.
 
-    `DATA` rather than `FILE`, because the apps' pipelines start from tensors in memory (or
-    one cache file), not from one file per shard.
+    `at_source`: the pipeline already reads only this worker's share (`InputShard`), so
+    tf.data must not shard it again (`OFF`). Otherwise `DATA`: every worker runs the whole
+    pipeline and keeps every n-th batch (correct, but no cost falls as workers are added).
     """
+    policy = tf.data.experimental.AutoShardPolicy
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_distribute.auto_shard_policy = policy.OFF if at_source else policy.DATA
     return dataset.with_options(options)
+
+
+def from_chief(placement: Placement, make: Callable[[], bytes], what: str) -> bytes:
+    """`make()` computed by the chief alone and sent to every worker (a collective call).
+
+    What is fitted on the data (a vocabulary, BPE merges, feature statistics) is fitted once,
+    and every worker trains with the very same one, even without a shared file system.
+    """
+    if not placement.is_multi_worker:
+        return make()
+    data = make() if placement.is_chief else b""
+    size = int(gather(placement, len(data))[0])
+    if not placement.is_chief:
+        print(f"Worker {placement.worker}: receiving {what} from the chief ({size:,} bytes)")
+    buffer = np.frombuffer(data, np.uint8).astype(np.int32)  # collectives take no uint8
+    zeros = np.zeros(size, np.int32)
+    strategy = placement.strategy
+    # A sum in which only the first replica (the chief's) holds the bytes.
+    values = strategy.experimental_distribute_values_from_function(
+        lambda context: tf.constant(buffer if context.replica_id_in_sync_group == 0 else zeros)
+    )
+    total = strategy.reduce("SUM", values, axis=None).numpy()
+    return total.astype(np.uint8).tobytes()
 
 
 def worker_dir(output_dir: str, placement: Placement) -> Path:
@@ -243,7 +302,8 @@ def agree(placement: Placement, digest: str, what: str) -> None:
 def check_same_settings(placement: Placement, config: Any) -> None:
     """Stop unless every worker runs with the same settings (their folders may differ)."""
     settings = json.loads(config.to_json())
-    settings.pop("output_dir", None)
+    for local in ("output_dir", "cache_dir"):  # paths on each machine
+        settings.pop(local, None)
     digest = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     agree(placement, digest, "the settings (run the same command on each)")
 

@@ -7,7 +7,6 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from shared.data import labels_of
 from shared.metrics import classifier_metrics
 from shared.plots import plot_confusion_matrix
 
@@ -16,9 +15,11 @@ def served_probabilities(
     serve: Callable[..., dict], examples: tf.data.Dataset, input_name: str, batch_size: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
     """`(labels, probabilities)` of unbatched `(input, label)` examples sent to `serve`."""
-    inputs = examples.map(lambda x, label: x).batch(batch_size)
-    batches = [serve(**{input_name: batch})["probabilities"].numpy() for batch in inputs]
-    return labels_of(examples), np.concatenate(batches)
+    labels, batches = [], []
+    for inputs, label in examples.batch(batch_size):  # one pass: read each example once
+        batches.append(serve(**{input_name: inputs})["probabilities"].numpy())
+        labels.append(label.numpy())
+    return np.concatenate(labels), np.concatenate(batches)
 
 
 def classifier_report(

@@ -5,9 +5,11 @@ readers see the previous complete file or the new complete file.
 """
 
 import contextlib
+import io
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 from typing import Iterator
@@ -79,3 +81,21 @@ def save_weights(model: Any, path: os.PathLike) -> None:
     """`model.save_weights` (model and optimizer variables) to `.weights.h5`, atomically."""
     with atomic_path(path) as tmp:
         model.save_weights(tmp)
+
+
+def layer_to_bytes(layer: Any) -> bytes:
+    """A Keras layer (config, weights and assets) as the bytes of a `.keras` archive."""
+    from keras.src.saving import saving_lib
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # a preprocessor is not "built" as a model is
+        warnings.simplefilter("ignore", UserWarning)
+        saving_lib.save_model(layer, buffer)
+    return buffer.getvalue()
+
+
+def layer_from_bytes(data: bytes) -> Any:
+    """The layer that `layer_to_bytes` wrote (its class must be registered)."""
+    from keras.src.saving import saving_lib
+
+    return saving_lib.load_model(io.BytesIO(data), compile=False)

@@ -70,7 +70,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     data, config = task.load_data(config)  # checks the data before anything is written
     run, resuming = prepare_run(config, placement.run_root(run_dir or config.output_dir))
     placement.join(config, run.resume_state)
-    preprocessor = _preprocessor(task, config, data, run, resuming)
+    preprocessor = _preprocessor(task, config, data, run, resuming, placement)
     step_config = placement.step_config(config)
     datasets = task.make_datasets(step_config, data, preprocessor)
     with placement.training():
@@ -147,8 +147,8 @@ def select(
         io.save_model(model, run.start_model)
     result = fit(
         model,
-        distribute.shard(datasets.train),
-        distribute.shard(datasets.val),
+        distribute.shard(datasets.train, datasets.sharded),
+        distribute.shard(datasets.val, datasets.sharded),
         config,
         run=run,
         num_train_examples=datasets.examples["train"],
@@ -159,12 +159,27 @@ def select(
     return model, result
 
 
-def _preprocessor(task: Task, config: Any, data: Any, run: RunDir, resuming: bool) -> Any:
-    """The preprocessor of an interrupted run, from the model it first built; else fitted now."""
+def _preprocessor(
+    task: Task,
+    config: Any,
+    data: Any,
+    run: RunDir,
+    resuming: bool,
+    placement: distribute.Placement,
+) -> Any:
+    """The preprocessor of an interrupted run, from the model it first built; else fitted now,
+    by the chief alone under `--strategy multi_worker` (the workers receive it)."""
     if resuming and run.start_model.exists():
         print(f"Reusing the preprocessor fitted by the interrupted run ({run.start_model})")
         return keras.saving.load_model(run.start_model, compile=False).preprocessor
-    return task.fit_preprocessing(config, data)
+    if not placement.is_multi_worker:
+        return task.fit_preprocessing(config, data)
+    fitted = distribute.from_chief(
+        placement,
+        lambda: io.layer_to_bytes(task.fit_preprocessing(config, data)),
+        what="the fitted preprocessor",
+    )
+    return io.layer_from_bytes(fitted)
 
 
 def train_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:

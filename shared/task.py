@@ -56,7 +56,8 @@ class Datasets:
     `train_and_val` is the final fit's data (`--refit`): the training and validation examples
     together, shuffled and augmented as `train` is; `examples["train_and_val"]` counts them.
     `report` is what reading the data found (skipped files, dropped examples, lengths): it
-    becomes `data` in `metrics.json`.
+    becomes `data` in `metrics.json`. `sharded`: the datasets read only this worker's share
+    of the examples (`shared.distribute.InputShard`), so tf.data must not shard them again.
     """
 
     train: tf.data.Dataset
@@ -64,6 +65,7 @@ class Datasets:
     examples: dict[str, int]
     train_and_val: Optional[tf.data.Dataset] = None
     report: dict = dataclasses.field(default_factory=dict)
+    sharded: bool = False
 
 
 @dataclasses.dataclass

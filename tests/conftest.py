@@ -1,6 +1,12 @@
-"""Test options: slow tests run only with --run_slow (as in keras-hub)."""
+"""Test options: slow tests run only with --run_slow (as in keras-hub); caches in a temporary
+folder (set before any app is imported, so every --cache_dir default points there)."""
+
+import os
+import tempfile
 
 import pytest
+
+os.environ.setdefault("RNN_SUITE_CACHE", tempfile.mkdtemp(prefix="rnn-suite-test-cache-"))
 
 
 def pytest_addoption(parser):

@@ -1,8 +1,8 @@
 """Configuration of the captioning app: one flag per field."""
 
 import dataclasses
-from pathlib import Path
 
+from shared.config import CACHE_ROOT
 from shared.config import BackboneConfig
 from shared.config import BaseConfig
 from shared.config import GroupedFilesConfig
@@ -36,9 +36,7 @@ class CaptioningConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig):
     )
     max_train_images: int = option(0, "Use at most this many training images (0: all)", min=0)
     # Images.
-    cache_dir: str = default(
-        BackboneConfig, "cache_dir", str(Path.home() / ".cache" / "rnn-suite" / "captioning")
-    )
+    cache_dir: str = default(BackboneConfig, "cache_dir", str(CACHE_ROOT / "captioning"))
     # Captions.
     min_word_count: int = option(
         5, "Words seen fewer times in the training captions become [UNK]", min=1

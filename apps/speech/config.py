@@ -2,8 +2,10 @@
 
 import dataclasses
 
+from shared.config import CACHE_ROOT
 from shared.config import RECURRENT_SPACE
 from shared.config import BaseConfig
+from shared.config import CacheConfig
 from shared.config import GroupedFilesConfig
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
@@ -18,11 +20,12 @@ SEARCH_SPACE = RECURRENT_SPACE + ";cepstral_coefficients=0,13,20;conv_filters=16
 
 
 @dataclasses.dataclass(frozen=True)
-class SpeechConfig(TFDSConfig, GroupedFilesConfig, RecurrentConfig):
+class SpeechConfig(TFDSConfig, GroupedFilesConfig, CacheConfig, RecurrentConfig):
     """Keyword recognition: log-mel features, conv front end, recurrent block, attention pooling."""
 
     APP = "speech"
     output_dir: str = option("runs/speech", "Run directory")
+    cache_dir: str = default(CacheConfig, "cache_dir", str(CACHE_ROOT / "speech"))
     tfds_name: str = option(
         "speech_commands",
         "TFDS audio-classification data set used without --data_dir (features: audio, label)",

@@ -5,67 +5,123 @@ with the same TensorFlow functions the export uses (`apps.speech.audio`, `apps.s
 """
 
 import dataclasses
+import functools
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import tensorflow as tf
 
 from apps.speech import audio as audio_ops
+from apps.speech.clips import ClipCache
 from apps.speech.config import SpeechConfig
 from apps.speech.wav import decode_wav
 from apps.speech.wav import wav_error
 from shared.data import AUTOTUNE
 from shared.data import count
 from shared.data import label_split_folders
+from shared.data import labels_of
 from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import validation_by_group
 from shared.data import with_options
+from shared.distribute import InputShard
+from shared.distribute import input_shard
 from shared.errors import UserError
+from shared.feature_cache import content_key
 
 NOISE_FOLDER = "_background_noise_"  # Speech Commands keeps background recordings here
 MAX_LISTED_SKIPS = 20
+# The feature statistics come from at most this many training clips (a seeded sample).
+STATISTICS_CLIPS = 8192
+TFDS_SHUFFLE = 4096  # clips in the shuffle buffer of TFDS training data (256 MB at 16 kHz)
 
 
 @dataclasses.dataclass
 class Splits:
-    """Unbatched `(clip, label)` datasets per split, and what was learned while reading them.
+    """Where each split's clips come from, and what was learned while listing them.
 
-    `files` lists each split's readable `(path, label)` pairs (folder data only; the export
-    check feeds them as WAV bytes). `noise` holds background-noise segments `[n, clip_samples]`
-    (possibly none). `report` goes to `metrics.json`. `training_rate` is the lowest sample rate
-    among the training recordings: no sound above half of it reaches the model.
+    Folder data: `files` lists each split's readable `(path, label)` pairs (the export check
+    feeds the test files as WAV bytes) and `keys` their content keys in the `ClipCache`.
+    TFDS: `tfds` holds each split's unbatched `(clip, label)` examples (this worker's share).
+    `clips(split)` streams a split, never holding it in memory. `noise` holds background-noise
+    segments `[n, clip_samples]` (possibly none). `report` goes to `metrics.json`.
+    `training_rate` is the lowest sample rate among the training recordings: no sound above
+    half of it reaches the model. `counts` are whole splits (every worker's shares together).
     """
 
-    datasets: dict[str, tf.data.Dataset]
     class_names: tuple[str, ...]
     counts: dict[str, int]
     noise: np.ndarray
     report: dict
     training_rate: int
     files: dict[str, list[tuple[Path, int]]] = dataclasses.field(default_factory=dict)
+    keys: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    tfds: dict[str, tf.data.Dataset] = dataclasses.field(default_factory=dict)
+    tfds_labels: dict[str, tf.data.Dataset] = dataclasses.field(default_factory=dict)
+    shard: InputShard = InputShard()
+    cache: Optional[ClipCache] = None
+    _entries: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def max_frequency(self, config: SpeechConfig) -> float:
         """`--max_frequency`, or else the highest frequency the training recordings can hold."""
         return config.max_frequency or min(self.training_rate, config.sample_rate) / 2
 
+    def labels(self, split: str) -> np.ndarray:
+        """The labels of a whole split, without decoding any audio."""
+        if self.files:
+            return np.array([label for _, label in self.files[split]], np.int32)
+        return labels_of(self.tfds_labels[split])
+
+    def clips(
+        self, *splits: str, shuffle_seed: Optional[int] = None, sample: int = 0
+    ) -> tf.data.Dataset:
+        """Unbatched `(clip [clip_samples], label)` of this worker's share of `splits` (the
+        chief evaluates the whole test split), optionally shuffled together (each epoch
+        anew) or cut to a fixed `sample` of clips; folder clips are decoded once, into the
+        cache, on first use.
+        """
+        if not self.files:
+            dataset = self.tfds[splits[0]]
+            for split in splits[1:]:
+                dataset = dataset.concatenate(self.tfds[split])
+            if shuffle_seed is not None:
+                dataset = dataset.shuffle(TFDS_SHUFFLE, seed=shuffle_seed)
+            return dataset.take(sample) if sample else dataset
+        shares = [self._share(split) for split in splits]
+        entries = [entry for share, _ in shares for entry in share]
+        labels = np.concatenate([labels for _, labels in shares])
+        if sample and sample < len(entries):  # a seeded sample, in file order
+            picked = np.sort(np.random.default_rng(0).choice(len(entries), sample, replace=False))
+            entries, labels = [entries[i] for i in picked], labels[picked]
+        dataset = tf.data.Dataset.from_tensor_slices((entries, labels))
+        if shuffle_seed is not None:  # the list of entries: a full shuffle, in no memory
+            dataset = dataset.shuffle(len(entries), shuffle_seed, reshuffle_each_iteration=True)
+        return dataset.map(
+            lambda entry, label: (self.cache.read(entry), label), num_parallel_calls=AUTOTUNE
+        )
+
+    def _share(self, split: str) -> tuple[list[str], np.ndarray]:
+        """The cache entries and labels of this worker's share of a folder split."""
+        shard = InputShard() if split == "test" else self.shard
+        files, keys = shard.take(self.files[split]), shard.take(self.keys[split])
+        if split not in self._entries:
+            self._entries[split], decoded = self.cache.prepare([p for p, _ in files], keys, split)
+            self.report.setdefault("clips_decoded", {})[split] = decoded
+        return self._entries[split], np.array([label for _, label in files], np.int32)
+
 
 def load_splits(config: SpeechConfig) -> Splits:
     """Train/val/test clips from `--data_dir`, or from TFDS by default."""
     splits = load_folder(config) if config.data_dir else load_tfds(config)
-    if "val" not in splits.datasets:
-        train, val = split_validation(
-            splits.datasets["train"], config.validation_split, config.seed
-        )
-        splits.datasets.update(train=train, val=val)
-        splits.counts.update(train=count(train), val=count(val))
     for split, n in splits.counts.items():
         if n == 0:
             raise UserError(
                 f"the {split} split is empty; add examples or change --validation_split"
             )
+    splits.report["statistics_clips"] = min(STATISTICS_CLIPS, splits.counts["train"])
     return splits
 
 
@@ -75,8 +131,9 @@ def load_splits(config: SpeechConfig) -> Splits:
 _probe = tf.function(decode_wav, input_signature=[tf.TensorSpec([], tf.string)])
 
 
-def probe_wav(path: Path) -> tuple[int, int, int] | str:
-    """(samples, sample rate, channels) of a readable WAV file, else the reason it is not."""
+def probe_wav(path: Path) -> tuple[int, int, int, str] | str:
+    """(samples, sample rate, channels, content key) of a readable WAV file, else the reason
+    it is not."""
     try:
         contents = path.read_bytes()
     except OSError as error:
@@ -85,7 +142,7 @@ def probe_wav(path: Path) -> tuple[int, int, int] | str:
         audio, rate, channels = _probe(tf.constant(contents))
     except tf.errors.InvalidArgumentError as error:
         return wav_error(error)
-    return int(audio.shape[0]), int(rate), int(channels)
+    return int(audio.shape[0]), int(rate), int(channels), content_key(contents)
 
 
 def load_folder(config: SpeechConfig) -> Splits:
@@ -105,14 +162,24 @@ def load_folder(config: SpeechConfig) -> Splits:
         files["train"], files["val"], report["validation"] = validation_by_speaker(
             files["train"], config
         )
-    datasets = {split: clips_from_files(found, config) for split, found in files.items()}
+    keys = {split: [stats.keys[path] for path, _ in found] for split, found in files.items()}
     noise_files = sorted((root / NOISE_FOLDER).glob("*.wav")) + sorted(
         (root / "train" / NOISE_FOLDER).glob("*.wav")
     )
     noise = noise_segments(noise_files, config)
     report["noise_segments"] = int(len(noise))
     counts = {split: len(found) for split, found in files.items()}
-    return Splits(datasets, tuple(class_names), counts, noise, report, training_rate, files)
+    return Splits(
+        tuple(class_names),
+        counts,
+        noise,
+        report,
+        training_rate,
+        files=files,
+        keys=keys,
+        shard=input_shard(config),
+        cache=ClipCache(config),
+    )
 
 
 # File names that say who spoke: FSDD's <digit>_<speaker>_<n>.wav, Speech Commands'
@@ -158,6 +225,7 @@ class FileStats:
         self.channels: Counter = Counter()
         self.seconds: list[float] = []
         self.skipped: list[str] = []
+        self.keys: dict[Path, str] = {}  # content keys of the readable files
 
     def scan(self, split_dir: Path, class_names) -> list[tuple[Path, int]]:
         found = []
@@ -170,7 +238,7 @@ class FileStats:
                     print(f"warning: skipping {path}: {probe}", file=sys.stderr)
                     self.skipped.append(f"{path}: {probe}")
                     continue
-                samples, rate, channels = probe
+                samples, rate, channels, self.keys[path] = probe
                 self.rates[rate] += 1
                 self.rates_by_folder.setdefault(split_dir, set()).add(rate)
                 self.channels[channels] += 1
@@ -196,19 +264,6 @@ class FileStats:
         }
 
 
-def clips_from_files(files: list[tuple[Path, int]], config: SpeechConfig) -> tf.data.Dataset:
-    """`(clip [clip_samples], label)` read, decoded, resampled and centred in `tf.data`."""
-    paths = tf.constant([str(path) for path, _ in files])
-    labels = tf.constant([label for _, label in files], tf.int32)
-    return tf.data.Dataset.from_tensor_slices((paths, labels)).map(
-        lambda path, label: (
-            audio_ops.load_clip(tf.io.read_file(path), config.sample_rate, config.clip_samples),
-            label,
-        ),
-        num_parallel_calls=AUTOTUNE,
-    )
-
-
 def noise_segments(paths: list[Path], config: SpeechConfig) -> np.ndarray:
     """Clip-length segments (half overlapping) of background recordings, `[n, clip_samples]`."""
     length = config.clip_samples
@@ -231,7 +286,12 @@ def noise_segments(paths: list[Path], config: SpeechConfig) -> np.ndarray:
 
 
 def load_tfds(config: SpeechConfig) -> Splits:
-    """train / validation / test of a TFDS audio-classification set as centred clips."""
+    """train / validation / test of a TFDS audio-classification set as centred clips.
+
+    Under `--strategy multi_worker` each worker reads only its share of train and validation
+    (`tfds.even_splits`); the clips are resampled and centred as they stream (TFDS keeps the
+    audio on disk).
+    """
     import tensorflow_datasets as tfds
 
     wanted = {"train": "train", "val": "validation", "test": "test"}
@@ -241,13 +301,20 @@ def load_tfds(config: SpeechConfig) -> Splits:
         known = set()  # load_tfds_dataset names the missing data set
     if known and "validation" not in known:
         del wanted["val"]
-    raw, info = load_tfds_dataset(
-        config.tfds_name,
-        split=list(wanted.values()),
-        as_supervised=True,
-        with_info=True,
-        data_dir=config.tfds_data_dir,
+    shard = input_shard(config)
+    names = [
+        tfds.even_splits(name, shard.count)[shard.index]
+        if shard.count > 1 and split != "test"
+        else name
+        for split, name in wanted.items()
+    ]
+    load = functools.partial(
+        load_tfds_dataset, config.tfds_name, as_supervised=True, data_dir=config.tfds_data_dir
     )
+    raw, info = load(split=names, with_info=True)
+    # The labels alone, the audio left encoded (what evaluation's baseline reads).
+    skip = {"audio": tfds.decode.SkipDecoding()}
+    labels_only = load(split=list(wanted.values()), decoders=skip)
     rate = getattr(info.features["audio"], "sample_rate", None) or config.sample_rate
 
     def to_clip(audio, label):
@@ -258,11 +325,31 @@ def load_tfds(config: SpeechConfig) -> Splits:
         split: dataset.map(to_clip, num_parallel_calls=AUTOTUNE)
         for split, dataset in zip(wanted, raw)
     }
-    counts = {split: count(dataset) for split, dataset in zip(wanted, raw)}
+    labels = {
+        split: dataset.map(lambda audio, label: (0, tf.cast(label, tf.int32)))
+        for split, dataset in zip(wanted, labels_only)
+    }
+    if "val" not in datasets:  # a seeded random part of train (the same on every worker)
+        labels["train"], labels["val"] = split_validation(
+            labels["train"], config.validation_split, config.seed
+        )
+        datasets["train"], datasets["val"] = split_validation(
+            datasets["train"], config.validation_split, config.seed
+        )
+    counts = {split: count(dataset) for split, dataset in labels.items()}
     class_names = config.class_names or tuple(info.features["label"].names)
     report = {"tfds": config.tfds_name, "sample_rates": {str(rate): sum(counts.values())}}
     empty_noise = np.zeros((0, config.clip_samples), np.float32)
-    return Splits(datasets, tuple(class_names), counts, empty_noise, report, rate)
+    return Splits(
+        tuple(class_names),
+        counts,
+        empty_noise,
+        report,
+        rate,
+        tfds=datasets,
+        tfds_labels=labels,
+        shard=shard,
+    )
 
 
 def as_float(audio: tf.Tensor) -> tf.Tensor:
@@ -278,16 +365,15 @@ def as_float(audio: tf.Tensor) -> tf.Tensor:
 def make_dataset(
     clips: tf.data.Dataset, config: SpeechConfig, *, training: bool, noise: np.ndarray | None = None
 ) -> tf.data.Dataset:
-    """Batched `({"audio": clips}, labels)`; training data is shuffled and augmented."""
-    dataset = clips.cache()
-    if training:
-        dataset = dataset.shuffle(10_000, seed=config.seed, reshuffle_each_iteration=True)
-        if config.augment:
-            augment = make_augmenter(config, noise)
-            seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
-            dataset = tf.data.Dataset.zip(dataset, seeds.batch(2)).map(
-                augment, num_parallel_calls=AUTOTUNE
-            )
+    """Batched `({"audio": clips}, labels)`; training clips are augmented (shuffle them
+    before, as `Splits.clips` does)."""
+    dataset = clips
+    if training and config.augment:
+        augment = make_augmenter(config, noise)
+        seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip(dataset, seeds.batch(2)).map(
+            augment, num_parallel_calls=AUTOTUNE
+        )
     dataset = dataset.map(lambda clip, label: ({"audio": clip}, label))
     return with_options(dataset.batch(config.batch_size).prefetch(AUTOTUNE))
 

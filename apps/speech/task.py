@@ -9,6 +9,7 @@ from typing import Mapping
 import tensorflow as tf
 
 from apps.speech.config import SpeechConfig
+from apps.speech.data import STATISTICS_CLIPS
 from apps.speech.data import Splits
 from apps.speech.data import load_splits
 from apps.speech.data import make_dataset
@@ -19,7 +20,6 @@ from apps.speech.model import build_classifier
 from apps.speech.model import feature_statistics
 from apps.speech.plots import plot_test_examples
 from apps.speech.wav import wav_error
-from shared.data import labels_of
 from shared.errors import UserError
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
@@ -62,19 +62,24 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
         return splits, resolved
 
     def fit_preprocessing(self, config: SpeechConfig, data: Splits) -> ClipInput:
-        clean = make_dataset(data.datasets["train"], config, training=False)
+        clean = make_dataset(data.clips("train", sample=STATISTICS_CLIPS), config, training=False)
         mean, variance = feature_statistics(config, clean.map(lambda x, label: x["audio"]))
         return ClipInput(config.clip_samples, mean, variance, name="clip_input")
 
     def make_datasets(self, config: SpeechConfig, data: Splits, clip_input: ClipInput) -> Datasets:
-        train, val = (
-            make_dataset(data.datasets[s], config, training=s == "train", noise=data.noise)
-            for s in ("train", "val")
-        )
-        everything = data.datasets["train"].concatenate(data.datasets["val"])
-        train_and_val = make_dataset(everything, config, training=True, noise=data.noise)
+        def batches(*splits: str, training: bool) -> tf.data.Dataset:
+            clips = data.clips(*splits, shuffle_seed=config.seed if training else None)
+            return make_dataset(clips, config, training=training, noise=data.noise)
+
         counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
-        return Datasets(train, val, counts, train_and_val)
+        return Datasets(
+            batches("train", training=True),
+            batches("val", training=False),
+            counts,
+            batches("train", "val", training=True),
+            report=data.report,
+            sharded=True,
+        )
 
     def build_model(
         self, config: SpeechConfig, clip_input: ClipInput, *, steps_per_epoch: int
@@ -87,9 +92,9 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
     def evaluate(self, evaluation: Evaluation[SpeechConfig, Splits]) -> dict:
         splits, config, serving = evaluation.data, evaluation.config, evaluation.serving
         labels, probabilities = served_probabilities(
-            serving["serving_default"], splits.datasets["test"], "audio"
+            serving["serving_default"], splits.clips("test"), "audio"
         )
-        train_labels = labels_of(splits.datasets["train"])
+        train_labels = splits.labels("train")
         metrics = classifier_report(
             labels, probabilities, train_labels, config.class_names, evaluation.plots, top_k=2
         )
@@ -102,7 +107,7 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
                 config.sample_rate,
             )
         path = evaluation.plots / "test_examples.png"
-        plot_test_examples(evaluation.model.network, splits.datasets["test"], config, path)
+        plot_test_examples(evaluation.model.network, splits.clips("test"), config, path)
         return metrics
 
     def summary(self, metrics: dict) -> str:

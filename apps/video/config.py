@@ -1,8 +1,8 @@
 """Configuration of the video-classification app: one flag per field."""
 
 import dataclasses
-from pathlib import Path
 
+from shared.config import CACHE_ROOT
 from shared.config import RECURRENT_SPACE
 from shared.config import BackboneConfig
 from shared.config import BaseConfig
@@ -36,9 +36,7 @@ class VideoConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig, RecurrentConfi
         (),
         "Class order of the probabilities (default: label folders sorted, or the TFDS label names)",
     )
-    cache_dir: str = default(
-        BackboneConfig, "cache_dir", str(Path.home() / ".cache" / "rnn-suite" / "video")
-    )
+    cache_dir: str = default(BackboneConfig, "cache_dir", str(CACHE_ROOT / "video"))
     # Frames.
     num_frames: int = option(
         16,

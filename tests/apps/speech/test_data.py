@@ -169,7 +169,7 @@ def test_folder_loader_reads_every_format_and_skips_corrupt_files(clip_folder, c
     assert "warning: skipping" in capsys.readouterr().err
     assert set(splits.report["sample_rates"]) == {"8000", "11025", "16000", "44100"}
     assert splits.report["channels"] == {"1": 27, "2": 9}
-    clips = list(splits.datasets["test"].as_numpy_iterator())
+    clips = list(splits.clips("test").as_numpy_iterator())
     assert len(clips) == 12 and all(clip.shape == (2000,) for clip, _ in clips)
     json.dumps(splits.report)  # goes to metrics.json
 
@@ -198,10 +198,10 @@ def test_background_noise_folder_becomes_noise_not_a_label(clip_folder):
 def test_training_batches_are_augmented_and_evaluation_batches_are_not(clip_folder):
     config = tiny_config(clip_folder)
     splits = load_splits(config)
-    clean = make_dataset(splits.datasets["test"], config, training=False)
+    clean = make_dataset(splits.clips("test"), config, training=False)
     first = next(iter(clean))[0]["audio"].numpy()
     assert np.array_equal(first, next(iter(clean))[0]["audio"].numpy())
-    train = make_dataset(splits.datasets["train"], config, training=True)
+    train = make_dataset(splits.clips("train", shuffle_seed=1), config, training=True)
     epoch1 = np.concatenate([x["audio"].numpy() for x, _ in train])
     epoch2 = np.concatenate([x["audio"].numpy() for x, _ in train])
     assert epoch1.shape == epoch2.shape == (splits.counts["train"], 2000)
@@ -236,7 +236,7 @@ def test_tfds_loader_under_mock_data_handles_random_lengths():
     with tfds.testing.mock_data(num_examples=6):
         splits = load_splits(config)
         assert len(splits.class_names) == 12 and splits.counts["train"] == 6
-        clips = list(splits.datasets["train"].as_numpy_iterator())
+        clips = list(splits.clips("train").as_numpy_iterator())
     assert all(clip.shape == (2000,) and np.all(np.isfinite(clip)) for clip, _ in clips)
 
 
@@ -281,10 +281,51 @@ def test_group_pattern_names_the_groups_and_bad_patterns_are_clear_errors(tmp_pa
             load_splits(dataclasses.replace(config, group_pattern=pattern))
 
 
-def test_training_clips_are_held_in_memory_once(clip_folder):
+def test_clips_are_decoded_once_into_the_disk_cache_and_never_held_in_memory(clip_folder, tmp_path):
     from apps.speech.task import SpeechTask
 
     task = SpeechTask()
-    splits, config = task.load_data(SpeechConfig(data_dir=str(clip_folder), sample_rate=8000))
+    flags = dict(data_dir=str(clip_folder), sample_rate=8000, cache_dir=str(tmp_path / "c"))
+    splits, config = task.load_data(SpeechConfig(**flags))
     statistics = task.fit_preprocessing(config, splits)
-    assert cached_copies(task.make_datasets(config, splits, statistics).train) == 1
+    datasets = task.make_datasets(config, splits, statistics)
+    assert cached_copies(datasets.train) == 0 and cached_copies(datasets.train_and_val) == 0
+    for dataset in (datasets.train, datasets.train, datasets.val, datasets.train_and_val):
+        examples = sum(len(y) for _, y in dataset)
+    assert examples == splits.counts["train"] + splits.counts["val"]
+    # Decoded once: by the statistics for train, by the first epoch for val.
+    decoded = {split: splits.counts[split] for split in ("train", "val")}
+    assert splits.report["clips_decoded"] == decoded
+    # The entries hold what decoding the file gives, and a later run decodes nothing.
+    path, label = splits.files["test"][0]
+    expected = audio_ops.load_clip(tf.io.read_file(str(path)), 8000, config.clip_samples)
+    clip, cached_label = next(splits.clips("test").as_numpy_iterator())
+    assert np.array_equal(clip, expected.numpy()) and cached_label == label
+    again, _ = task.load_data(SpeechConfig(**flags))
+    assert sum(1 for _ in again.clips("train", "val", "test")) == 36
+    assert again.report["clips_decoded"] == {"train": 0, "val": 0, "test": 0}
+    # Labels come from the file list: no clip is read for them.
+    assert list(again.labels("test")) == [label for _, label in splits.files["test"]]
+
+
+def test_each_worker_decodes_only_its_share_and_evaluates_all_of_test(
+    clip_folder, tmp_path, monkeypatch
+):
+    cluster = {"cluster": {"worker": ["localhost:1", "localhost:2"]}}
+    shares = []
+    for index in (0, 1):
+        monkeypatch.setenv(
+            "TF_CONFIG", json.dumps({**cluster, "task": {"type": "worker", "index": index}})
+        )
+        config = SpeechConfig(
+            data_dir=str(clip_folder),
+            sample_rate=8000,
+            strategy="multi_worker",
+            cache_dir=str(tmp_path / f"cache{index}"),
+        )
+        splits = load_splits(config)
+        train = [label for _, label in splits.clips("train").as_numpy_iterator()]
+        test = sum(1 for _ in splits.clips("test"))
+        shares.append(len(train))
+        assert splits.report["clips_decoded"]["train"] == len(train) and test == 12
+    assert sum(shares) == splits.counts["train"] and abs(shares[0] - shares[1]) <= 1
