@@ -239,6 +239,7 @@ class BackboneConfig(CacheConfig):
         "small CNN of --backbone_weights none)",
         min=0,
     )
+
     @property
     def pretrained(self) -> bool:
         """Whether a frozen pretrained backbone encodes the images (else the small CNN)."""

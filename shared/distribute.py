@@ -102,6 +102,10 @@ class Placement:
     def agreed_weights(self, model: keras.Model) -> Optional[list[np.ndarray]]:
         return agreed_weights(self, model)
 
+    def total(self, counts: dict[str, int]) -> dict[str, int]:
+        """Every worker's `counts` added up (each worker counted its share of the input)."""
+        return {name: int(gather(self, value).sum()) for name, value in counts.items()}
+
 
 def place(config: Any) -> Placement:
     """The strategy that `config.strategy` and `config.devices` ask for.

@@ -73,6 +73,8 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     preprocessor = _preprocessor(task, config, data, run, resuming, placement)
     step_config = placement.step_config(config)
     datasets = task.make_datasets(step_config, data, preprocessor)
+    if datasets.sharded:  # each worker counted its share
+        datasets.examples = placement.total(datasets.examples)
     with placement.training():
         model, result = select(task, step_config, run, datasets, preprocessor)
         summary = run_summary(result, datasets.examples)

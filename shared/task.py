@@ -57,7 +57,8 @@ class Datasets:
     together, shuffled and augmented as `train` is; `examples["train_and_val"]` counts them.
     `report` is what reading the data found (skipped files, dropped examples, lengths): it
     becomes `data` in `metrics.json`. `sharded`: the datasets read only this worker's share
-    of the examples (`shared.distribute.InputShard`), so tf.data must not shard them again.
+    of the examples (`shared.distribute.InputShard`), so tf.data must not shard them again;
+    `examples` then counts this worker's share, and the runner adds up every worker's.
     """
 
     train: tf.data.Dataset

@@ -49,7 +49,7 @@ class Splits:
     `clips(split)` streams a split, never holding it in memory. `noise` holds background-noise
     segments `[n, clip_samples]` (possibly none). `report` goes to `metrics.json`.
     `training_rate` is the lowest sample rate among the training recordings: no sound above
-    half of it reaches the model. `counts` are whole splits (every worker's shares together).
+    half of it reaches the model. `counts` are whole splits (every worker's share together).
     """
 
     class_names: tuple[str, ...]
@@ -68,6 +68,12 @@ class Splits:
     def max_frequency(self, config: SpeechConfig) -> float:
         """`--max_frequency`, or else the highest frequency the training recordings can hold."""
         return config.max_frequency or min(self.training_rate, config.sample_rate) / 2
+
+    def share_count(self, split: str) -> int:
+        """How many examples of `split` this worker reads."""
+        if self.files:
+            return len(self.shard.take(self.files[split]))
+        return count(self.tfds[split])
 
     def labels(self, split: str) -> np.ndarray:
         """The labels of a whole split, without decoding any audio."""

@@ -71,7 +71,8 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
             clips = data.clips(*splits, shuffle_seed=config.seed if training else None)
             return make_dataset(clips, config, training=training, noise=data.noise)
 
-        counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
+        counts = {split: data.share_count(split) for split in ("train", "val")}
+        counts["train_and_val"] = counts["train"] + counts["val"]
         return Datasets(
             batches("train", training=True),
             batches("val", training=False),

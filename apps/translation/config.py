@@ -2,8 +2,10 @@
 
 import dataclasses
 
+from shared.config import CACHE_ROOT
 from shared.config import RECURRENT_SPACE
 from shared.config import BaseConfig
+from shared.config import CacheConfig
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
@@ -21,12 +23,13 @@ SEARCH_SPACE = (
 
 
 @dataclasses.dataclass(frozen=True)
-class TranslationConfig(TFDSConfig, RecurrentConfig):
+class TranslationConfig(TFDSConfig, CacheConfig, RecurrentConfig):
     """Attention encoder-decoder: subword tokens, BiGRU encoder, GRU decoder, beam search."""
 
     APP = "translation"
 
     output_dir: str = option("runs/translation", "Run directory")
+    cache_dir: str = default(CacheConfig, "cache_dir", str(CACHE_ROOT / "translation"))
     tfds_name: str = option(
         "wmt14_translate/de-en",
         "TFDS translation data set used without --data_dir (one text feature per language)",

@@ -5,8 +5,8 @@ uses. Model inputs are `{"source": text ids + [END], "target_in": [START] + targ
 the label is `target ids + [END]`.
 """
 
-import csv
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import tensorflow as tf
@@ -29,78 +29,125 @@ TOKENIZE_BATCH = 1024
 
 @dataclasses.dataclass
 class Splits:
-    """`(source text, target text)` string datasets per split, unbatched, and their counts."""
+    """`(source text, target text)` string datasets per split, unbatched and streamed from
+    the files (never held in memory), their counts, and `key`: what names the pairs of each
+    split (file contents or the TFDS set, and how validation was split off), so token ids
+    computed from them can be kept on disk (`apps.translation.token_cache`)."""
 
     datasets: dict[str, tf.data.Dataset]
     counts: dict[str, int]
+    key: str = ""
 
 
 def load_splits(config: TranslationConfig) -> Splits:
     """Train/val/test pairs from `--data_dir` (`<split>.tsv`), or from TFDS by default."""
-    datasets = load_folder(config) if config.data_dir else load_tfds(config)
+    datasets, key = load_folder(config) if config.data_dir else load_tfds(config)
     if config.max_train_pairs:
         datasets["train"] = datasets["train"].take(config.max_train_pairs)
     if "val" not in datasets:
         datasets["train"], datasets["val"] = split_validation(
             datasets["train"], config.validation_split, config.seed
         )
-    # Not cached here: the training pipeline caches the token ids, one copy in memory.
+        key += f"|val={config.validation_split}@{config.seed}"
     datasets = {split: datasets[split] for split in ("train", "val", "test")}
     counts = {split: count(data) for split, data in datasets.items()}
     for split, n in counts.items():
         if n == 0:
             raise UserError(f"the {split} split has no sentence pair")
-    return Splits(datasets, counts)
+    key += f"|max_train_pairs={config.max_train_pairs}"
+    return Splits(datasets, counts, hashlib.sha1(key.encode()).hexdigest())
 
 
-def read_tsv(path: Path, source_lang: str, target_lang: str) -> tuple[list[str], list[str]]:
-    """The two language columns of a `<split>.tsv` file (header row names the languages)."""
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f, delimiter="\t"))
-    except UnicodeDecodeError as error:
-        raise UserError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    if not rows:
+@dataclasses.dataclass(frozen=True)
+class TsvColumns:
+    """What checking a `<split>.tsv` found: the two language columns, and its content hash."""
+
+    source: int
+    target: int
+    width: int
+    digest: str
+
+
+def scan_tsv(path: Path, source_lang: str, target_lang: str) -> TsvColumns:
+    """Check a `<split>.tsv` line by line (the header row names the languages; every row has
+    its columns), without keeping it in memory; a `UserError` names the line."""
+    digest = hashlib.sha1()
+    header: list[str] = []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            digest.update(raw)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UserError(
+                    f"{path}, line {number}: not UTF-8 text ({error.reason} at byte "
+                    f"{error.start} of the line)"
+                ) from None
+            fields = line.rstrip("\r\n").split("\t")
+            if not header:
+                header = [name.strip() for name in fields]
+                continue
+            if len(fields) != len(header) and line.strip():
+                raise UserError(
+                    f"{path}, line {number}: {len(fields)} columns, the header has {len(header)}"
+                )
+    if not header:
         raise UserError(f"{path}: empty file; expected a header row such as 'en<TAB>de'")
-    header = [name.strip() for name in rows[0]]
     for lang in (source_lang, target_lang):
         if lang not in header:
             raise UserError(
                 f"{path}: no column {lang!r} in the header {header}; "
                 f"set --source_lang/--target_lang to two of them"
             )
-    s, t = header.index(source_lang), header.index(target_lang)
-    sources, targets = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise UserError(
-                f"{path}, line {line}: {len(row)} columns, the header has {len(header)}"
-            )
-        if row[s].strip() and row[t].strip():  # a pair with an empty side teaches nothing
-            sources.append(row[s])
-            targets.append(row[t])
-    return sources, targets
+    return TsvColumns(
+        header.index(source_lang), header.index(target_lang), len(header), digest.hexdigest()
+    )
 
 
-def load_folder(config: TranslationConfig) -> dict[str, tf.data.Dataset]:
+def tsv_pairs(path: Path, columns: TsvColumns) -> tf.data.Dataset:
+    """The `(source, target)` rows of a checked `<split>.tsv`, streamed: one pair per line,
+    tabs between fields, a field wrapped in quotes unquoted as `csv` writes it (`""` inside
+    is one quote), any other quote kept as text; a pair with an empty side teaches nothing
+    and is left out."""
+
+    def fields(line):
+        parts = tf.strings.split(tf.strings.regex_replace(line, "\r$", ""), "\t")
+        return unquote(parts[columns.source]), unquote(parts[columns.target])
+
+    def has_both(source, target):
+        return (tf.strings.strip(source) != "") & (tf.strings.strip(target) != "")
+
+    lines = tf.data.TextLineDataset(str(path)).skip(1)
+    lines = lines.filter(lambda line: tf.size(tf.strings.split(line, "\t")) == columns.width)
+    return lines.map(fields).filter(has_both)
+
+
+def unquote(field: tf.Tensor) -> tf.Tensor:
+    """A field wrapped in quotes without them (a doubled quote inside is one quote, as `csv`
+    writes it); any other field as it is."""
+    quoted = tf.strings.regex_full_match(field, '".*"')
+    inner = tf.strings.regex_replace(field, '^"(.*)"$', "\\1")
+    return tf.where(quoted, tf.strings.regex_replace(inner, '""', '"'), field)
+
+
+def load_folder(config: TranslationConfig) -> tuple[dict[str, tf.data.Dataset], str]:
     root = Path(config.data_dir)
-    datasets = {}
+    datasets, key = {}, "tsv"
     for split in ("train", "val", "test"):
         path = root / f"{split}.tsv"
         if path.exists():
-            sources, targets = read_tsv(path, config.source_lang, config.target_lang)
-            datasets[split] = tf.data.Dataset.from_tensor_slices(
-                (tf.constant(sources, tf.string), tf.constant(targets, tf.string))
-            )
+            columns = scan_tsv(path, config.source_lang, config.target_lang)
+            datasets[split] = tsv_pairs(path, columns)
+            key += f"|{split}={columns.digest}:{columns.source}:{columns.target}"
         elif split != "val":
             raise UserError(f"{path} not found (--data_dir needs train.tsv and test.tsv)")
-    return datasets
+    return datasets, key
 
 
-def load_tfds(config: TranslationConfig) -> dict[str, tf.data.Dataset]:
+def load_tfds(config: TranslationConfig) -> tuple[dict[str, tf.data.Dataset], str]:
     names = {"train": "train", "val": "validation", "test": "test"}
-    loaded = load_tfds_dataset(
-        config.tfds_name, split=list(names.values()), data_dir=config.tfds_data_dir
+    loaded, info = load_tfds_dataset(
+        config.tfds_name, split=list(names.values()), data_dir=config.tfds_data_dir, with_info=True
     )
     datasets = {}
     for split, data in zip(names, loaded):
@@ -111,7 +158,8 @@ def load_tfds(config: TranslationConfig) -> dict[str, tf.data.Dataset]:
                 f"it has {sorted(data.element_spec)}"
             )
         datasets[split] = data.map(lambda ex: (ex[config.source_lang], ex[config.target_lang]))
-    return datasets
+    key = f"tfds|{config.tfds_name}|{info.version}|{config.source_lang}|{config.target_lang}"
+    return datasets, key
 
 
 def learn_tokenizers(
@@ -149,30 +197,6 @@ def tokenize_pairs(
         # Rows of a ragged batch unbatch as ragged specs; identity makes them dense again.
         .map(lambda s, t: (tf.identity(s), tf.identity(t)))
     )
-
-
-def length_report(tokenized: tf.data.Dataset, max_length: int) -> dict:
-    """Pairs kept and dropped by `max_length`, the longest side seen, and the target tokens
-    (with `[END]`) of the kept pairs, which one training epoch predicts."""
-
-    def add(totals, pair):
-        kept, dropped, longest, target_tokens = tf.unstack(totals)
-        length = tf.cast(tf.maximum(tf.size(pair[0]) - 1, tf.size(pair[1])), tf.int64)
-        over = tf.cast(length > max_length, tf.int64)
-        target_tokens += (1 - over) * (tf.size(pair[1], tf.int64) + 1)
-        return tf.stack(
-            [kept + 1 - over, dropped + over, tf.maximum(longest, length), target_tokens]
-        )
-
-    kept, dropped, longest, target_tokens = (
-        tokenized.reduce(tf.zeros([4], tf.int64), add).numpy().tolist()
-    )
-    return {
-        "kept": kept,
-        "dropped_longer_than_max_length": dropped,
-        "longest_pair_tokens": longest,
-        "kept_target_tokens": target_tokens,
-    }
 
 
 def make_dataset(

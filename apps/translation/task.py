@@ -10,7 +10,6 @@ import tensorflow as tf
 from apps.translation.config import TranslationConfig
 from apps.translation.data import Splits
 from apps.translation.data import learn_tokenizers
-from apps.translation.data import length_report
 from apps.translation.data import load_splits
 from apps.translation.data import make_dataset
 from apps.translation.data import read_sentences
@@ -20,6 +19,8 @@ from apps.translation.model import build_translator
 from apps.translation.pipeline import Tokenizers
 from apps.translation.pipeline import TranslationModel
 from apps.translation.scoring import score_test_split
+from apps.translation.token_cache import TokenCache
+from shared.distribute import input_shard
 from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
@@ -51,29 +52,33 @@ class TranslationTask(Task[TranslationConfig, Splits, Tokenizers]):
     def make_datasets(
         self, config: TranslationConfig, data: Splits, tokenizers: Tokenizers
     ) -> Datasets:
-        # One in-memory cache per split, shared by the selection's and the final fit's
-        # pipelines; counting the lengths is the pass that fills the training one.
+        # Each split (this worker's share) is tokenized once, in the pass that counts its
+        # lengths, into a file that training, the final fit and later runs stream back.
+        shard = input_shard(config)
+        cache = TokenCache(config.cache_dir, data.key, tokenizers, shard)
         tokenized = {
-            split: tokenize_pairs(
-                data.datasets[split], tokenizers.source, tokenizers.target
-            ).cache()
+            split: cache.pairs(
+                split,
+                tokenize_pairs(
+                    shard.dataset(data.datasets[split]), tokenizers.source, tokenizers.target
+                ),
+                config.max_length,
+            )
             for split in ("train", "val")
         }
-        lengths = length_report(tokenized["train"], config.max_length)
+        lengths = {split: cache.report(split) for split in tokenized}
         train, val = (
             make_dataset(tokenized[split], config, training=split == "train")
             for split in ("train", "val")
         )
-        # One epoch trains on the pairs no longer than --max_length.
-        examples = {**data.counts, "train": lengths["kept"]}
-        report = {"lengths": lengths}
-        if config.refit == "none":
-            return Datasets(train, val, examples, report=report)
+        # One epoch trains on the pairs no longer than --max_length (counts of this worker's
+        # share: the runner adds up the workers').
+        examples = {"train": lengths["train"]["kept"], "val": lengths["val"]["kept"]}
+        report = {"lengths": lengths["train"]}
         everything = tokenized["train"].concatenate(tokenized["val"])
-        val_kept = length_report(tokenized["val"], config.max_length)["kept"]
-        examples["train_and_val"] = examples["train"] + val_kept
+        examples["train_and_val"] = examples["train"] + lengths["val"]["kept"]
         train_and_val = make_dataset(everything, config, training=True)
-        return Datasets(train, val, examples, train_and_val, report=report)
+        return Datasets(train, val, examples, train_and_val, report=report, sharded=True)
 
     def build_model(
         self, config: TranslationConfig, tokenizers: Tokenizers, *, steps_per_epoch: int

@@ -6,11 +6,12 @@ import tensorflow_datasets as tfds
 
 from apps.translation.config import TranslationConfig
 from apps.translation.data import learn_tokenizers
-from apps.translation.data import length_report
 from apps.translation.data import load_splits
 from apps.translation.data import make_dataset
-from apps.translation.data import read_tsv
+from apps.translation.data import scan_tsv
 from apps.translation.data import tokenize_pairs
+from apps.translation.data import tsv_pairs
+from apps.translation.token_cache import LengthCounter
 from apps.translation.tokenizer import END_ID
 from apps.translation.tokenizer import START_ID
 from shared.errors import UserError
@@ -30,7 +31,18 @@ def test_folder_splits_hold_out_validation_from_train(tmp_path):
 
 def test_columns_are_picked_by_language_name(tmp_path):
     path = write_tsv(tmp_path / "train.tsv", [("x", "Hallo", "Hello")], header=("id", "de", "en"))
-    assert read_tsv(path, "de", "en") == (["Hallo"], ["Hello"])
+    pairs = tsv_pairs(path, scan_tsv(path, "de", "en"))
+    assert list(pairs.as_numpy_iterator()) == [(b"Hallo", b"Hello")]
+
+
+def test_quoted_fields_are_unquoted_a_stray_quote_is_text_and_empty_sides_left_out(tmp_path):
+    rows = [('"Hi," she said', '"Hallo"'), ("", "leer"), ("Bye", "Tschüss")]
+    path = write_tsv(tmp_path / "train.tsv", rows)  # csv quotes the first row's fields
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('"Stray quote\tVerirrt"\nLast\tLetzte\n')
+    pairs = list(tsv_pairs(path, scan_tsv(path, "en", "de")).as_numpy_iterator())
+    expected = [rows[0], rows[2], ('"Stray quote', 'Verirrt"'), ("Last", "Letzte")]
+    assert [(s.decode(), t.decode()) for s, t in pairs] == expected
 
 
 @pytest.mark.parametrize(
@@ -46,7 +58,7 @@ def test_bad_files_are_named_in_the_error(tmp_path, content, message):
     path = tmp_path / "train.tsv"
     path.write_bytes(content)
     with pytest.raises(UserError, match=message) as error:
-        read_tsv(path, "en", "de")
+        scan_tsv(path, "en", "de")
     assert "train.tsv" in str(error.value)
 
 
@@ -66,7 +78,7 @@ def test_batches_shift_the_target_and_drop_overlong_pairs(tmp_path):
     splits = load_splits(config)
     source_tokenizer, target_tokenizer = learn_tokenizers(splits.datasets["train"], config)
     tokenized = tokenize_pairs(splits.datasets["train"], source_tokenizer, target_tokenizer)
-    report = length_report(tokenized, config.max_length)
+    report = lengths_of(tokenized, config.max_length)
     assert report["kept"] + report["dropped_longer_than_max_length"] == splits.counts["train"]
     assert report["dropped_longer_than_max_length"] > 0 and report["longest_pair_tokens"] > 6
     batches = list(make_dataset(tokenized, config, training=True).as_numpy_iterator())
@@ -116,10 +128,18 @@ def test_without_bucketing_long_evaluation_pairs_are_batched_in_full(tmp_path):
     splits = load_splits(config)
     source_tokenizer, target_tokenizer = learn_tokenizers(splits.datasets["train"], config)
     tokenized = tokenize_pairs(splits.datasets["test"], source_tokenizer, target_tokenizer)
-    assert length_report(tokenized, config.max_length)["dropped_longer_than_max_length"] > 0
+    assert lengths_of(tokenized, config.max_length)["dropped_longer_than_max_length"] > 0
     batches = list(make_dataset(tokenized, config, training=False).as_numpy_iterator())
     assert sum(len(label) for _, label in batches) == 8  # every pair, none cut
     longest = max(label.shape[1] for _, label in batches)
     assert longest > config.max_length + 1
     training = list(make_dataset(tokenized, config, training=True).as_numpy_iterator())
     assert all(label.shape[1] == config.max_length + 1 for _, label in training)
+
+
+def lengths_of(tokenized, max_length: int) -> dict:
+    """The length report of tokenized pairs, counted pair by pair."""
+    counter = LengthCounter(max_length)
+    for source, target in tokenized.as_numpy_iterator():
+        counter.add(np.array([len(source)]), np.array([len(target)]))
+    return counter.report()

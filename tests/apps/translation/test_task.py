@@ -38,14 +38,26 @@ def test_the_model_saves_its_vocabularies_and_translates_raw_text(tmp_path):
     assert datasets.examples["train"] == lengths["kept"]
 
 
-def test_the_training_pairs_are_held_in_memory_once(tmp_path):
+def test_pairs_are_tokenized_once_into_files_and_never_held_in_memory(tmp_path, capsys):
     task = TranslationTask()
     config = TranslationConfig(
-        data_dir=str(write_corpus(tmp_path / "data", train=40, test=5)), vocab_size=40
+        data_dir=str(write_corpus(tmp_path / "data", train=40, test=5)),
+        vocab_size=40,
+        cache_dir=str(tmp_path / "cache"),
     )
     splits, config = task.load_data(config)
     tokenizers = task.fit_preprocessing(config, splits)
-    assert cached_copies(task.make_datasets(config, splits, tokenizers).train) == 1
+    datasets = task.make_datasets(config, splits, tokenizers)
+    assert capsys.readouterr().out.count("Tokenizing the") == 2  # train and val, once each
+    assert cached_copies(datasets.train) == 0 and cached_copies(datasets.train_and_val) == 0
+    epoch = sum(len(y) for _, y in datasets.train)
+    assert epoch == datasets.examples["train"] == datasets.report["lengths"]["kept"]
+    both = sum(len(y) for _, y in datasets.train_and_val)
+    assert both == datasets.examples["train_and_val"]
+    # The same data and vocabularies (another run) read the files back.
+    again = task.make_datasets(config, splits, tokenizers)
+    assert "Tokenizing" not in capsys.readouterr().out
+    assert sum(len(y) for _, y in again.train) == epoch
 
 
 def test_the_final_fit_trains_on_every_kept_train_and_val_pair(tmp_path):
