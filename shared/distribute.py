@@ -89,6 +89,11 @@ class Placement:
         """`config` with the global batch (and learning rate) of one step (`global_config`)."""
         return global_config(config, self)
 
+    def input_config(self, config: Any) -> Any:
+        """`config` for the input pipelines: per-replica batches of this worker's share under
+        `multi_worker` (see `shard`), else the global batches that the devices split."""
+        return config if self.is_multi_worker else global_config(config, self)
+
     @contextlib.contextmanager
     def training(self) -> Iterator[None]:
         """Build and train inside: the strategy's scope, the Keras fixes, and cluster losses
@@ -138,9 +143,13 @@ class InputShard:
     index: int = 0
     count: int = 1
 
-    def take(self, items: Sequence[T]) -> list[T]:
-        """This worker's items of a list."""
-        return list(items[self.index :: self.count])
+    def take(self, items: Sequence[T]) -> Sequence[T]:
+        """This worker's items of a list (or array)."""
+        return items[self.index :: self.count]
+
+    def size(self, total: int) -> int:
+        """How many of `total` items (or dataset elements) are this worker's."""
+        return len(range(self.index, total, self.count))
 
     def dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
         """This worker's elements of a dataset (put it before the expensive maps)."""
@@ -225,16 +234,22 @@ def global_config(config: Any, placement: Placement) -> Any:
     return dataclasses.replace(config, **changes)
 
 
-def shard(dataset: tf.data.Dataset, at_source: bool = True) -> tf.data.Dataset:
-    """`dataset` with an explicit auto-shard policy for `tf.distribute`.
+def shard(dataset: tf.data.Dataset) -> Any:
+    """A dataset of this worker's share (`InputShard`), ready for `fit` under the strategy
+    in scope.
 
-    `at_source`: the pipeline already reads only this worker's share (`InputShard`), so
-    tf.data must not shard it again (`OFF`). Otherwise `DATA`: every worker runs the whole
-    pipeline and keeps every n-th batch (correct, but no cost falls as workers are added).
+    Under `MultiWorkerMirroredStrategy` each worker's pipeline reads only its share and
+    batches per replica (`Placement.input_config`), so tf.data must neither shard it again
+    nor rebatch it: it goes in through `distribute_datasets_from_function`. (Rebatching a
+    worker's global batches would glue the end of one padded batch to the start of the
+    next: batches of other lengths fail to concatenate.) Elsewhere one worker reads
+    everything, and its global batches are split among its devices.
     """
-    policy = tf.data.experimental.AutoShardPolicy
+    strategy = tf.distribute.get_strategy()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return strategy.distribute_datasets_from_function(lambda context: dataset)
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = policy.OFF if at_source else policy.DATA
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     return dataset.with_options(options)
 
 
@@ -401,7 +416,11 @@ def keras_fixes(placement: Placement) -> Iterator[None]:
 
     def maybe_symbolic_build(self, iterator=None, data_batch=None):
         if iterator is not None:
-            data_batch = iterator.data_adapter.get_tf_dataset().element_spec
+            spec = iterator.data_adapter.get_tf_dataset().element_spec
+            # A worker's own pipeline (`shard`) has one spec per local replica: the first.
+            data_batch = tree.map_structure(
+                lambda s: s._value_specs[0] if hasattr(s, "_value_specs") else s, spec
+            )
         with self.distribute_strategy.scope():
             self._symbolic_build(data_batch=data_batch)
 

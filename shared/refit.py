@@ -88,7 +88,7 @@ def refit(
     start = time.perf_counter()
     history = fit_epochs(
         model,
-        distribute.shard(datasets.train_and_val, datasets.sharded),  # as in the selection
+        distribute.shard(datasets.train_and_val),  # as in the selection
         epochs=epochs,
         state_dir=run.refit_state,
         history_csv=run.root / "refit_history.csv",

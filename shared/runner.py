@@ -72,9 +72,8 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     placement.join(config, run.resume_state)
     preprocessor = _preprocessor(task, config, data, run, resuming, placement)
     step_config = placement.step_config(config)
-    datasets = task.make_datasets(step_config, data, preprocessor)
-    if datasets.sharded:  # each worker counted its share
-        datasets.examples = placement.total(datasets.examples)
+    datasets = task.make_datasets(placement.input_config(config), data, preprocessor)
+    datasets.examples = placement.total(datasets.examples)  # each worker counted its share
     with placement.training():
         model, result = select(task, step_config, run, datasets, preprocessor)
         summary = run_summary(result, datasets.examples)
@@ -149,8 +148,8 @@ def select(
         io.save_model(model, run.start_model)
     result = fit(
         model,
-        distribute.shard(datasets.train, datasets.sharded),
-        distribute.shard(datasets.val, datasets.sharded),
+        distribute.shard(datasets.train),
+        distribute.shard(datasets.val),
         config,
         run=run,
         num_train_examples=datasets.examples["train"],

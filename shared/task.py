@@ -56,9 +56,9 @@ class Datasets:
     `train_and_val` is the final fit's data (`--refit`): the training and validation examples
     together, shuffled and augmented as `train` is; `examples["train_and_val"]` counts them.
     `report` is what reading the data found (skipped files, dropped examples, lengths): it
-    becomes `data` in `metrics.json`. `sharded`: the datasets read only this worker's share
-    of the examples (`shared.distribute.InputShard`), so tf.data must not shard them again;
-    `examples` then counts this worker's share, and the runner adds up every worker's.
+    becomes `data` in `metrics.json`. Under `--strategy multi_worker` the datasets read only
+    this worker's share of the examples (`shared.distribute.InputShard`) and `examples`
+    counts that share; the runner adds up every worker's.
     """
 
     train: tf.data.Dataset
@@ -66,7 +66,6 @@ class Datasets:
     examples: dict[str, int]
     train_and_val: Optional[tf.data.Dataset] = None
     report: dict = dataclasses.field(default_factory=dict)
-    sharded: bool = False
 
 
 @dataclasses.dataclass

@@ -1,6 +1,7 @@
 """The captioning app as a `shared.task.Task`: what the shared runner needs to know of it."""
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Callable
 from typing import Mapping
@@ -23,6 +24,7 @@ from apps.captioning.pipeline import CaptionInputs
 from apps.captioning.scoring import score_test_split
 from shared.backbones import build_backbone
 from shared.backbones import check_weights
+from shared.distribute import input_shard
 from shared.errors import UserError
 from shared.pipeline import Pipeline
 from shared.task import Datasets
@@ -75,10 +77,14 @@ class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
         self, config: CaptioningConfig, data: CaptionData, inputs: CaptionInputs
     ) -> Datasets:
         cache = FeatureCache(config, inputs.backbone)
+        shard = input_shard(config)  # this worker's share of the images
         report = {split: dict(values) for split, values in data.report.items()}
         datasets, examples, pairs = {}, {}, {}
         for split in ("train", "val"):
-            images = cache.prepare(data.splits[split], split)
+            share = dataclasses.replace(
+                data.splits[split], records=shard.take(data.splits[split].records)
+            )
+            images = cache.prepare(share, split)
             files, ids, too_long = caption_pairs(
                 images, inputs.vocabulary, config.max_caption_length
             )

@@ -15,6 +15,7 @@ from shared.data import count
 from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import with_options
+from shared.distribute import InputShard
 from shared.errors import UserError
 from shared.io import read_user_text
 
@@ -34,11 +35,14 @@ def make_dataset(
     config: SentimentConfig,
     *,
     training: bool,
+    shard: InputShard = InputShard(),
 ) -> tf.data.Dataset:
     """Batched `({"token_ids": ids}, label)` through the model's tokenizer (each review
-    tokenized once, then cached); shuffled only for training."""
+    tokenized once, then cached); shuffled only for training. Only this worker's `shard` of
+    the reviews is tokenized."""
     dataset = (
-        examples.batch(256)
+        shard.dataset(examples)
+        .batch(256)
         .map(
             lambda text, label: (tokenizer.token_ids(text), label),
             num_parallel_calls=AUTOTUNE,

@@ -16,6 +16,7 @@ from apps.sentiment.export import make_endpoints
 from apps.sentiment.model import build_classifier
 from apps.sentiment.tokenizer import ReviewTokenizer
 from shared.data import labels_of
+from shared.distribute import input_shard
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
 from shared.evaluation import served_probabilities
@@ -44,13 +45,18 @@ class SentimentTask(Task[SentimentConfig, Splits, ReviewTokenizer]):
     def make_datasets(
         self, config: SentimentConfig, data: Splits, tokenizer: ReviewTokenizer
     ) -> Datasets:
+        shard = input_shard(config)  # this worker's share of the reviews
         train, val = (
-            make_dataset(data.datasets[split], tokenizer, config, training=split == "train")
+            make_dataset(
+                data.datasets[split], tokenizer, config, training=split == "train", shard=shard
+            )
             for split in ("train", "val")
         )
         everything = data.datasets["train"].concatenate(data.datasets["val"])
-        train_and_val = make_dataset(everything, tokenizer, config, training=True)
-        counts = {**data.counts, "train_and_val": data.counts["train"] + data.counts["val"]}
+        train_and_val = make_dataset(everything, tokenizer, config, training=True, shard=shard)
+        total = data.counts["train"] + data.counts["val"]
+        counts = {split: shard.size(data.counts[split]) for split in ("train", "val")}
+        counts["train_and_val"] = shard.size(total)
         return Datasets(train, val, counts, train_and_val)
 
     def build_model(self, config: SentimentConfig, tokenizer, *, steps_per_epoch: int) -> Pipeline:

@@ -79,7 +79,6 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
             counts,
             batches("train", "val", training=True),
             report=data.report,
-            sharded=True,
         )
 
     def build_model(

@@ -78,7 +78,7 @@ class TranslationTask(Task[TranslationConfig, Splits, Tokenizers]):
         everything = tokenized["train"].concatenate(tokenized["val"])
         examples["train_and_val"] = examples["train"] + lengths["val"]["kept"]
         train_and_val = make_dataset(everything, config, training=True)
-        return Datasets(train, val, examples, train_and_val, report=report, sharded=True)
+        return Datasets(train, val, examples, train_and_val, report=report)
 
     def build_model(
         self, config: TranslationConfig, tokenizers: Tokenizers, *, steps_per_epoch: int

@@ -25,6 +25,8 @@ from apps.video.model import attention_model
 from apps.video.model import build_classifier
 from apps.video.plots import plot_clip_attention
 from shared.backbones import check_weights
+from shared.distribute import InputShard
+from shared.distribute import input_shard
 from shared.errors import UserError
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
@@ -72,7 +74,7 @@ class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
         # split with no readable clip stops the run here.
         cache = self.cache(config)
         for split in SPLITS:
-            self.cached(cache, data, split)
+            self.cached(cache, data, split, config)
         return data, dataclasses.replace(config, class_names=data.class_names)
 
     def fit_preprocessing(self, config: VideoConfig, data: VideoData) -> FrameInput:
@@ -90,11 +92,19 @@ class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
             self._caches[key] = ClipCache(config)
         return self._caches[key]
 
-    def cached(self, cache: ClipCache, data: VideoData, split: str) -> CachedClips:
-        """The split's clips through the cache, read once per data set and cache."""
+    def cached(
+        self, cache: ClipCache, data: VideoData, split: str, config: VideoConfig
+    ) -> CachedClips:
+        """This worker's clips of a split through the cache, read once per data set and cache
+        (under `--strategy multi_worker` each worker reads its share; the chief, which
+        evaluates, every test clip)."""
         key = (id(data), split, str(cache.folder))
         if key not in self._prepared:
-            clips = cache.prepare(data.splits[split], split)
+            shard = input_shard(config)
+            if split == "test" and shard.index == 0:
+                shard = InputShard()
+            records = shard.take(data.splits[split].records)
+            clips = cache.prepare(dataclasses.replace(data.splits[split], records=records), split)
             if not clips.records:
                 raise UserError(f"no clip of the {split} split could be read (see the warnings)")
             self._prepared[key] = clips
@@ -106,15 +116,17 @@ class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
         cache = self.cache(config)
         datasets, examples = {}, {}
         for split in ("train", "val"):
-            clips = self.cached(cache, data, split)
+            clips = self.cached(cache, data, split, config)
             datasets[split] = make_dataset(cache, clips, config, training=split == "train")
             examples[split] = len(clips.records)
-        everything = self.cached(cache, data, "train") + self.cached(cache, data, "val")
+        everything = self.cached(cache, data, "train", config) + self.cached(
+            cache, data, "val", config
+        )
         train_and_val = make_dataset(cache, everything, config, training=True)
         examples["train_and_val"] = len(everything.records)
         report = {
             **data.report,
-            **{split: _clip_report(self.cached(cache, data, split)) for split in SPLITS},
+            **{split: _clip_report(self.cached(cache, data, split, config)) for split in SPLITS},
             "features": {
                 "cache": str(cache.folder),
                 "input": "backbone features" if config.pretrained else "pixels",
@@ -132,7 +144,9 @@ class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
         config, data = trained.config, trained.data
         cache = self.cache(config)
         datasets = {
-            split: make_dataset(cache, self.cached(cache, data, split), config, training=False)
+            split: make_dataset(
+                cache, self.cached(cache, data, split, config), config, training=False
+            )
             for split in SPLITS
         }
         print("Fitting the bag-of-frames baseline (mean frame vector, no recurrence)")

@@ -18,6 +18,7 @@ from apps.weather.table import read_csv
 from apps.weather.table import select_columns
 from shared.data import AUTOTUNE
 from shared.data import with_options
+from shared.distribute import InputShard
 from shared.errors import UserError
 
 if TYPE_CHECKING:  # scaling.py imports this module
@@ -222,14 +223,20 @@ def safe_std(values: np.ndarray) -> np.ndarray:
 
 
 def make_dataset(
-    segment: Segment, scaler: "Standardize", config: WeatherConfig, *, training: bool
+    segment: Segment,
+    scaler: "Standardize",
+    config: WeatherConfig,
+    *,
+    training: bool,
+    shard: InputShard = InputShard(),
 ) -> tf.data.Dataset:
     """Batches of `({"window", "timestamps"}, targets [horizon, targets])`, normalized by the
     model's `scaler` (`apps.weather.scaling.Standardize`) once for the whole segment.
 
     Window `i` holds rows `i .. i+input_steps-1`; its targets are the rows `1..horizon` steps
     after the window's last row. Windows stay inside the segment, so none straddles two splits,
-    and windows with a missing target value are left out (`Segment.window_starts`).
+    and windows with a missing target value are left out (`Segment.window_starts`). Only
+    this worker's `shard` of the windows is read.
     """
     steps, horizon = config.input_steps, config.horizon
     features = tf.constant(np.asarray(scaler.features(segment.features), np.float32))
@@ -243,7 +250,7 @@ def make_dataset(
         inputs = {"window": tf.gather(features, rows), "timestamps": tf.gather(timestamps, rows)}
         return inputs, tf.gather(targets, starts[:, None] + target_offsets)
 
-    starts = segment.window_starts(steps, horizon)
+    starts = shard.take(segment.window_starts(steps, horizon))
     dataset = tf.data.Dataset.from_tensor_slices(starts)
     if training:
         dataset = dataset.shuffle(len(starts), seed=config.seed)

@@ -21,6 +21,7 @@ from apps.weather.scoring import batched_forecaster
 from apps.weather.scoring import plot_report
 from apps.weather.scoring import score
 from apps.weather.scoring import test_windows
+from shared.distribute import input_shard
 from shared.pipeline import Pipeline
 from shared.task import Datasets
 from shared.task import Evaluation
@@ -45,16 +46,16 @@ class WeatherTask(Task[WeatherConfig, WeatherData, Standardize]):
     def make_datasets(
         self, config: WeatherConfig, data: WeatherData, scaler: Standardize
     ) -> Datasets:
-        train, val = (
-            make_dataset(data.segments[name], scaler, config, training=name == "train")
-            for name in ("train", "val")
-        )
+        shard = input_shard(config)  # this worker's share of the windows
         segments = {**data.segments, "train_and_val": data.train_and_val()}
+        train, val, train_and_val = (
+            make_dataset(segments[name], scaler, config, training=name != "val", shard=shard)
+            for name in ("train", "val", "train_and_val")
+        )
         windows = {
-            name: segment.num_windows(config.input_steps, config.horizon)
-            for name, segment in segments.items()
+            name: shard.size(segments[name].num_windows(config.input_steps, config.horizon))
+            for name in ("train", "val", "train_and_val")
         }
-        train_and_val = make_dataset(segments["train_and_val"], scaler, config, training=True)
         return Datasets(train, val, windows, train_and_val)
 
     def build_model(

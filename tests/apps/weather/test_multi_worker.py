@@ -33,6 +33,10 @@ def test_two_workers_train_one_model_and_the_chief_alone_writes(tmp_path):
         assert cluster.wait(timeout=240) == [0, 0], cluster.output(0)[-3000:]
         chief_output, fingerprints = cluster.output(0), cluster.fingerprints()
     assert fingerprints[0] == fingerprints[1]
+    # The chief alone fits the scaler (the training rows' statistics) and sends it to worker 1,
+    # which fits nothing.
+    assert "Worker 1: receiving the fitted preprocessor from the chief" in cluster.output(1)
+    assert "receiving the fitted preprocessor" not in chief_output
     assert [p.name for p in run.export.iterdir()] == ["1"]
     # The fine-tuned model both workers hold is the exported checkpoint.
     best = keras.models.load_model(run.best_model, compile=False)
