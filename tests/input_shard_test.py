@@ -75,9 +75,8 @@ def test_each_of_two_workers_maps_half_of_the_training_examples(app, tmp_path, m
     cluster = {"worker": ["localhost:1", "localhost:2"]}
     counted, reported = [], []
     for index in (0, 1):
-        monkeypatch.setenv(
-            "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-        )
+        task_spec = {"type": "worker", "index": index}
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task_spec}))
         task = task_class()
         argv = [*flags, "--strategy", "multi_worker"]
         config = parse_config(task.config_class, argv, "", prog=app)

@@ -8,9 +8,13 @@ bytes, in a folder per backbone, weights, size and frame sampling (`shared.featu
 store captioning uses too), so later epochs and later runs skip decoding and the CNN.
 """
 
+import concurrent.futures
 import dataclasses
+import itertools
 import sys
 from pathlib import Path
+from typing import Iterable
+from typing import Iterator
 from typing import Optional
 
 import keras
@@ -27,6 +31,16 @@ from shared.backbones import build_backbone
 from shared.backbones import weights_tag
 from shared.data import with_options
 from shared.feature_cache import FeatureCache as SharedCache
+
+DECODE_THREADS = 2  # clips decoded at once
+DECODE_WINDOW = 16  # clips read ahead per window
+FEATURE_BATCH = 64  # frames (of several clips) per backbone batch
+
+
+def _windows(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while window := list(itertools.islice(iterator, size)):
+        yield window
 
 
 @dataclasses.dataclass
@@ -86,32 +100,63 @@ class ClipCache:
         return self.store.path(key)
 
     def prepare(self, split: Split, name: str) -> CachedClips:
-        """Cache the inputs of every clip of `split` not cached yet; report unreadable ones."""
+        """Cache the inputs of every clip of `split` not cached yet; report unreadable ones.
+
+        Clips are decoded by a small pool of threads (PyAV decodes outside the GIL), a
+        window at a time, and their frames go through the backbone in batches across clips.
+        """
         self.store.open()
         clips = CachedClips([], [], [], [], 0, 0)
         print(f"Reading the {name} clips ({self.folder})")
         # A live bar on a terminal; in a log file, one line at the end.
         verbose = 1 if sys.stdout.isatty() else 2
         progress = keras.utils.Progbar(len(split.records), verbose=verbose, unit_name="clip")
-        for record, key, source in split.sources():
-            path = self.path(key)
-            length = self.store.rows(key)
-            if length:
-                clips.reused += 1
-            else:
-                try:
-                    length = self._compute(source, key)
-                except ClipError as error:
-                    clips.unreadable.append(f"{record.name}: {error}")
+        pending: list[tuple[str, np.ndarray]] = []  # decoded clips waiting for the backbone
+        with concurrent.futures.ThreadPoolExecutor(DECODE_THREADS) as pool:
+            for window in _windows(split.sources(), DECODE_WINDOW):
+                todo = [(r, k, s) for r, k, s in window if not self.store.rows(k)]
+                decoded = dict(zip((k for _, k, _ in todo), pool.map(self._try_decode, todo)))
+                for record, key, _ in window:
+                    length = self.store.rows(key)
+                    pixels = decoded.get(key)
+                    if length:
+                        clips.reused += 1
+                    elif isinstance(pixels, ClipError):
+                        clips.unreadable.append(f"{record.name}: {pixels}")
+                        progress.add(1)
+                        continue
+                    else:
+                        pending.append((key, pixels))
+                        length = len(pixels)
+                        clips.computed += 1
+                        if sum(len(p) for _, p in pending) >= FEATURE_BATCH:
+                            self._write(pending)
+                            pending = []
+                    clips.records.append(record)
+                    clips.files.append(str(self.path(key)))
+                    clips.lengths.append(int(length))
                     progress.add(1)
-                    continue
-                clips.computed += 1
-            clips.records.append(record)
-            clips.files.append(str(path))
-            clips.lengths.append(int(length))
-            progress.add(1)
+        self._write(pending)
         warn(f"{name} clips that cannot be read (left out)", clips.unreadable)
         return clips
+
+    def _try_decode(self, item: tuple) -> np.ndarray | ClipError:
+        try:
+            return self._decode(item[2])
+        except ClipError as error:
+            return error
+
+    def _write(self, pending: list[tuple[str, np.ndarray]]) -> None:
+        """Store the model inputs of decoded clips, the backbone run on all their frames at
+        once; each entry atomically (whole or absent)."""
+        if not pending:
+            return
+        frames = np.concatenate([pixels for _, pixels in pending])
+        values = self.model_inputs(frames)
+        start = 0
+        for key, pixels in pending:
+            self.store.write(key, values[start : start + len(pixels)])
+            start += len(pixels)
 
     def pixels(self, key: str, source) -> np.ndarray:
         """The sampled, resized frames of a clip, uint8 `[taken, size, size, 3]` (from the
@@ -131,11 +176,6 @@ class ClipCache:
         if self.backbone is None:
             return pixels
         return self.backbone.predict_on_batch(pixels.astype(np.float32))
-
-    def _compute(self, source, key: str) -> int:
-        pixels = self._decode(source)
-        self.store.write(key, self.model_inputs(pixels))  # atomic: whole or absent
-        return len(pixels)
 
     def read(self, file: tf.Tensor) -> tf.Tensor:
         """The model input cached in `file`: `[taken, *frame_shape]` (float32 or uint8)."""

@@ -11,12 +11,19 @@ There is no `video_bytes` signature: no TensorFlow op decodes H.264/MPEG-4 video
 Python decoder (PyAV) cannot be saved in a SavedModel; `predict` reads video files instead.
 """
 
+from typing import TYPE_CHECKING
+from typing import Callable
+
+import keras
 import numpy as np
 import tensorflow as tf
 
 from apps.video.config import VideoConfig
 from shared.export import Endpoint
 from shared.pipeline import Pipeline
+
+if TYPE_CHECKING:  # for the type only: the cache imports what the export does not need
+    from apps.video.cache import ClipCache
 
 
 def sample_frames() -> np.ndarray:
@@ -39,3 +46,31 @@ def make_endpoints(model: Pipeline, config: VideoConfig) -> dict[str, Endpoint]:
 
     spec = [tf.TensorSpec([None, None, None, None, 3], tf.uint8, name="frames")]
     return {"serving_default": Endpoint(classify, spec, {"frames": sample_frames()})}
+
+
+def export_agreement(
+    serve: Callable[..., dict],
+    network: keras.Model,
+    cache: "ClipCache",
+    decoded: list[tuple],
+    config: VideoConfig,
+) -> dict:
+    """The export (raw frames in) against the network on the cached model inputs of the same
+    clips: the largest probability difference and how often the top class agrees."""
+    if not decoded:
+        return {"clips": 0}
+    frames = np.zeros((len(decoded), config.num_frames, *decoded[0][2].shape[1:]), np.uint8)
+    for row, (_, _, pixels) in zip(frames, decoded):
+        row[: len(pixels)] = pixels
+    served = serve(frames=tf.constant(frames))["probabilities"].numpy()
+    inputs = np.zeros((len(decoded), config.num_frames, *cache.frame_shape), np.float32)
+    lengths = np.zeros(len(decoded), np.int32)
+    for row, (_, key, _) in enumerate(decoded):
+        values = cache.store.load(key)
+        inputs[row, : len(values)], lengths[row] = values, len(values)
+    direct = network.predict({"frames": inputs, "length": lengths}, verbose=0)
+    return {
+        "clips": len(decoded),
+        "max_probability_difference": round(float(np.abs(served - direct).max()), 6),
+        "same_top_class": float(np.mean(served.argmax(1) == direct.argmax(1))),
+    }

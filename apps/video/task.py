@@ -16,9 +16,9 @@ from apps.video.config import VideoConfig
 from apps.video.data import FileSource
 from apps.video.data import VideoData
 from apps.video.data import load_splits
-from apps.video.data import warn
 from apps.video.decode import ClipError
 from apps.video.decode import is_clip
+from apps.video.export import export_agreement
 from apps.video.export import make_endpoints
 from apps.video.inputs import FrameInput
 from apps.video.model import attention_model
@@ -38,6 +38,7 @@ from shared.task import Task
 from shared.task import Trained
 
 PLOTTED_CLIPS = 4
+EXPORT_CHECK_CLIPS = 8  # test clips decoded and sent to the export as raw frames
 SPLITS = ("train", "val", "test")
 
 
@@ -160,50 +161,50 @@ class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
         return Serving(make_endpoints(model, config), track=[model])
 
     def evaluate(self, evaluation: Evaluation[VideoConfig, VideoData]) -> dict:
+        """Test metrics from the cached model inputs of the test clips (read once, when the
+        data was loaded: no clip is decoded again), and the export checked on a few clips
+        sent as raw frames: it must give the same probabilities."""
         config, data = evaluation.config, evaluation.data
         cache = self.cache(config)
-        serve = evaluation.serving["serving_default"]
-        labels, probabilities, kept, unreadable = [], [], [], []
-        batch: list[tuple] = []
-
-        def flush():
-            frames = np.zeros((len(batch), config.num_frames, *batch[0][1].shape[1:]), np.uint8)
-            for row, (_, pixels) in zip(frames, batch):
-                row[: len(pixels)] = pixels
-            probabilities.append(serve(frames=frames)["probabilities"].numpy())
-            labels.extend(record.label for record, _ in batch)
-            batch.clear()
-
-        print("Classifying the test clips with the exported model")
-        for record, key, source in data.splits["test"].sources():
-            try:
-                pixels = cache.pixels(key, source)
-            except ClipError as error:
-                unreadable.append(f"{record.name}: {error}")
-                continue
-            batch.append((record, pixels))
-            if len(kept) < PLOTTED_CLIPS and record.label not in {r.label for r, _ in kept}:
-                kept.append((record, pixels))  # the first clip of a few different classes
-            if len(batch) == config.batch_size:
-                flush()
-        if batch:
-            flush()
-        warn("test clips that cannot be read (left out)", unreadable)
-        if not labels:
-            raise UserError("no clip of the test split could be read (see the warnings)")
+        clips = self.cached(cache, data, "test", config)
+        test = make_dataset(cache, clips, config, training=False)
+        probabilities = evaluation.model.network.predict(test, verbose=0)
         train_labels = np.array([r.label for r in data.splits["train"].records])
         classes = len(config.class_names)
         metrics = classifier_report(
-            np.array(labels),
-            np.concatenate(probabilities),
+            clips.labels,
+            probabilities,
             train_labels,
             config.class_names,
             evaluation.plots,
             top_k=5 if classes > 5 else 1,
         )
+        unreadable = clips.unreadable
         metrics["test_data"] = {"unreadable_clips": len(unreadable), "unreadable": unreadable[:20]}
+        decoded = self._decoded_test_clips(cache, data)
+        metrics["export_check"] = export_agreement(
+            evaluation.serving["serving_default"], evaluation.model.network, cache, decoded, config
+        )
+        kept, seen = [], set()
+        for record, _, pixels in decoded:  # the first clip of a few different classes
+            if record.label not in seen and len(kept) < PLOTTED_CLIPS:
+                seen.add(record.label)
+                kept.append((record, pixels))
         self._plot_attention(evaluation.model.network, cache, kept, config, evaluation.plots)
         return metrics
+
+    def _decoded_test_clips(self, cache: ClipCache, data: VideoData) -> list[tuple]:
+        """`(record, content key, pixels)` of the first readable test clips (a few per class
+        at most), decoded for the export check and the attention plot."""
+        decoded, per_class = [], {}
+        for record, key, source in data.splits["test"].sources():
+            if per_class.get(record.label, 0) >= 2 or not cache.store.rows(key):
+                continue
+            decoded.append((record, key, cache.pixels(key, source)))
+            per_class[record.label] = per_class.get(record.label, 0) + 1
+            if len(decoded) == EXPORT_CHECK_CLIPS:
+                break
+        return decoded
 
     def _plot_attention(self, model, cache: ClipCache, kept, config, plots: Path) -> None:
         explain = attention_model(model)

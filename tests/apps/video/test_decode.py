@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from apps.video import decode
 from apps.video.decode import ClipError
 from apps.video.decode import frame_files
 from apps.video.decode import read_clip
@@ -120,3 +121,17 @@ def test_frames_of_different_sizes_or_a_broken_frame_are_errors(tmp_path):
     (folder / "2.png").write_bytes(b"\x89PNG broken")
     with pytest.raises(ClipError, match="not a decodable"):
         read_clip(folder, 4)
+
+
+def test_only_the_sampled_frames_of_a_long_video_are_turned_into_pixels(tmp_path, monkeypatch):
+    path = tmp_path / "long.mp4"
+    write_video(path, marked_clip(25), fps=1)  # 25 s: the samples are seconds apart
+    converted = []
+    original = decode.upright
+    monkeypatch.setattr(
+        decode, "upright", lambda frame: converted.append(frame.pts) or original(frame)
+    )
+    frames = read_clip(path, num_frames=4)
+    levels = frames[:, 40, 32].mean(axis=-1)
+    assert np.allclose(levels, [0, 80, 160, 240], atol=12)  # frames 0, 8, 16, 24
+    assert len(converted) == 4

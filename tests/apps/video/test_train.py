@@ -73,6 +73,10 @@ def test_run_directory_follows_the_contract(trained_run):
     for key in ("accuracy", "macro_f1", "per_class", "baseline_majority", "bag_of_frames", "data"):
         assert key in metrics, key
     assert metrics["examples"]["test"] == 12
+    # Scored from the cache; the export, sent the same clips as raw frames, agrees.
+    check = metrics["export_check"]
+    assert check["clips"] == 4 and check["same_top_class"] == 1.0
+    assert check["max_probability_difference"] < 1e-4
     assert metrics["data"]["train"]["clips"] + metrics["data"]["val"]["clips"] == 48
     assert metrics["data"]["validation"]["grouping"] == "UCF101 file names"
     assert metrics["data"]["features"]["input"] == "pixels"
