@@ -65,9 +65,7 @@ def main() -> int:
         splits, config = task.load_data(config)
         clip_input = task.fit_preprocessing(config, splits)
         augmented = task.make_datasets(config, splits, clip_input).train
-        clean = make_dataset(splits.datasets["train"], config, training=False)
-        for _ in clean:  # fill the cache both pipelines start from
-            pass
+        clean = make_dataset(splits.clips("train"), config, training=False)
         model = task.build_model(config, clip_input, steps_per_epoch=1)
 
         # 1. Training throughput, alternating the two pipelines so both see the same load.

@@ -31,6 +31,7 @@ from shared.feature_cache import content_key
 from shared.images import load_pixels
 
 EXTRACT_BATCH = 32
+PAIR_SHUFFLE = 2048  # (image, caption) pairs in the training shuffle buffer
 
 
 @dataclasses.dataclass
@@ -120,41 +121,79 @@ class FeatureCache:
         return self.store.read(file)[0]
 
 
-def caption_pairs(
+@dataclasses.dataclass
+class CaptionedImages:
+    """Images with their usable captions: one cache file per image, and its captions as
+    `[START] ids [END]` rows, padded (`ids` is `[images, most captions, max_length + 2]`;
+    `counts` says how many rows of each image are captions)."""
+
+    files: list[str]
+    ids: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def captions(self) -> int:
+        return int(self.counts.sum())
+
+    def __add__(self, other: "CaptionedImages") -> "CaptionedImages":
+        """Two splits' images together (the final fit's train + val)."""
+        most = max(self.ids.shape[1], other.ids.shape[1])
+        pad = lambda ids: np.pad(ids, [(0, 0), (0, most - ids.shape[1]), (0, 0)])  # noqa: E731
+        return CaptionedImages(
+            self.files + other.files,
+            np.concatenate([pad(self.ids), pad(other.ids)]),
+            np.concatenate([self.counts, other.counts]),
+        )
+
+
+def image_captions(
     images: CachedImages, vocabulary: Vocabulary, max_length: int
-) -> tuple[list[str], np.ndarray, int]:
-    """One `(cache file, [START] ids [END])` pair per caption, padded; and the captions left
-    out for having more than `max_length` words."""
-    files, ids, too_long = [], [], 0
+) -> tuple[CaptionedImages, int]:
+    """The images with at least one caption of at most `max_length` words, their captions as
+    ids, and how many captions were left out for being longer (or empty)."""
+    files, rows, too_long = [], [], 0
     for record, file in zip(images.records, images.files):
+        kept = []
         for caption in record.captions:
             words = standardize(caption)
             if not words or len(words) > max_length:
                 too_long += 1
                 continue
+            kept.append(vocabulary.encode(words))
+        if kept:
             files.append(file)
-            ids.append(vocabulary.encode(words))
-    padded = np.zeros((len(ids), max_length + 2), np.int32)
-    for row, sequence in zip(padded, ids):
-        row[: len(sequence)] = sequence
-    return files, padded, too_long
+            rows.append(kept)
+    ids = np.zeros((len(rows), max(map(len, rows), default=1), max_length + 2), np.int32)
+    for image, captions in zip(ids, rows):
+        for row, sequence in zip(image, captions):
+            row[: len(sequence)] = sequence
+    counts = np.array([len(captions) for captions in rows], np.int32)
+    return CaptionedImages(files, ids, counts), too_long
 
 
 def make_dataset(
-    cache: FeatureCache,
-    files: list[str],
-    ids: np.ndarray,
-    config: CaptioningConfig,
-    *,
-    training: bool,
+    cache: FeatureCache, images: CaptionedImages, config: CaptioningConfig, *, training: bool
 ) -> tf.data.Dataset:
-    """Batches of `({"image", "caption_in"}, caption_out)`, every caption of every image."""
-    dataset = tf.data.Dataset.from_tensor_slices((files, ids))
+    """Batches of `({"image", "caption_in"}, caption_out)`, every caption of every image.
+
+    Each image's features are read once per epoch and paired with each of its captions;
+    for training, images are shuffled, then the pairs in a buffer of `PAIR_SHUFFLE`, so a
+    batch mixes the captions of many images.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((images.files, images.ids, images.counts))
     if training:
-        dataset = dataset.shuffle(len(files), seed=config.seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(images.files), config.seed, reshuffle_each_iteration=True)
     dataset = dataset.map(
-        lambda file, sequence: (cache.read(file), sequence), num_parallel_calls=tf.data.AUTOTUNE
+        lambda file, ids, count: (cache.read(file), ids[:count]),
+        num_parallel_calls=tf.data.AUTOTUNE,
     )
+    dataset = dataset.flat_map(
+        lambda image, ids: tf.data.Dataset.zip(
+            tf.data.Dataset.from_tensors(image).repeat(), tf.data.Dataset.from_tensor_slices(ids)
+        )
+    )
+    if training:
+        dataset = dataset.shuffle(PAIR_SHUFFLE, config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
 
     def split_inputs(image, sequence):

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Callable
 from typing import Mapping
 
-import numpy as np
 import tensorflow as tf
 
 from apps.captioning.captions import Vocabulary
@@ -16,7 +15,7 @@ from apps.captioning.data import CaptionData
 from apps.captioning.data import load_splits
 from apps.captioning.export import make_endpoints
 from apps.captioning.features import FeatureCache
-from apps.captioning.features import caption_pairs
+from apps.captioning.features import image_captions
 from apps.captioning.features import make_dataset
 from apps.captioning.model import build_captioner
 from apps.captioning.pipeline import CaptioningModel
@@ -79,16 +78,16 @@ class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
         cache = FeatureCache(config, inputs.backbone)
         shard = input_shard(config)  # this worker's share of the images
         report = {split: dict(values) for split, values in data.report.items()}
-        datasets, examples, pairs = {}, {}, {}
+        datasets, examples, captioned = {}, {}, {}
         for split in ("train", "val"):
             share = dataclasses.replace(
                 data.splits[split], records=shard.take(data.splits[split].records)
             )
             images = cache.prepare(share, split)
-            files, ids, too_long = caption_pairs(
+            captioned[split], too_long = image_captions(
                 images, inputs.vocabulary, config.max_caption_length
             )
-            if not files:
+            if not captioned[split].captions:
                 raise UserError(f"the {split} split has no usable caption (see the warnings)")
             report[split].update(
                 unreadable_images=len(images.unreadable),
@@ -96,14 +95,14 @@ class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
                 cached_images_reused=images.reused,
                 images_encoded=images.computed,
             )
-            datasets[split] = make_dataset(cache, files, ids, config, training=split == "train")
-            examples[split] = len(files)
+            datasets[split] = make_dataset(
+                cache, captioned[split], config, training=split == "train"
+            )
+            examples[split] = captioned[split].captions
             examples[f"{split}_images"] = len(images.records)
-            pairs[split] = files, ids
-        files = pairs["train"][0] + pairs["val"][0]
-        ids = np.concatenate([pairs["train"][1], pairs["val"][1]])
-        train_and_val = make_dataset(cache, files, ids, config, training=True)
-        examples["train_and_val"] = len(files)
+        everything = captioned["train"] + captioned["val"]
+        train_and_val = make_dataset(cache, everything, config, training=True)
+        examples["train_and_val"] = everything.captions
         report["features"] = {
             "cache": str(cache.folder),
             "input": "backbone regions" if config.pretrained else "pixels",

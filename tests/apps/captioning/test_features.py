@@ -7,7 +7,7 @@ from apps.captioning.captions import Vocabulary
 from apps.captioning.config import CaptioningConfig
 from apps.captioning.data import load_splits
 from apps.captioning.features import FeatureCache
-from apps.captioning.features import caption_pairs
+from apps.captioning.features import image_captions
 from apps.captioning.features import make_dataset
 from shared.backbones import build_backbone
 from shared.errors import UserError
@@ -29,13 +29,27 @@ def test_pixels_are_cached_once_and_unreadable_images_are_left_out(tmp_path, cap
     assert second.computed == 0 and second.reused == first.computed
     assert second.files == first.files
     vocabulary = Vocabulary.learn([c.split() for r in split.records for c in r.captions], 1)
-    files, ids, too_long = caption_pairs(second, vocabulary, max_length=4)
+    captioned, too_long = image_captions(second, vocabulary, max_length=4)
     assert too_long == sum(len(c.split()) > 4 for r in second.records for c in r.captions)
-    inputs, targets = next(
-        iter(make_dataset(FeatureCache(config), files, ids, config, training=True))
-    )
+    assert captioned.captions + too_long == sum(len(r.captions) for r in second.records)
+    batches = list(make_dataset(FeatureCache(config), captioned, config, training=True))
+    inputs, targets = batches[0]
     assert inputs["image"].dtype == "uint8" and inputs["image"].shape[1:] == (16, 16, 3)
     np.testing.assert_array_equal(inputs["caption_in"][:, 1:], targets[:, :-1])
+    # One epoch: every usable caption once, each with its own image.
+    assert sum(len(t) for _, t in batches) == captioned.captions
+    expected = sorted(
+        (file, tuple(row[1 : np.count_nonzero(row)]))
+        for file, ids, count in zip(captioned.files, captioned.ids, captioned.counts)
+        for row in ids[:count]
+    )
+    pixels = {FeatureCache(config).read(f).numpy().tobytes(): f for f in captioned.files}
+    seen = sorted(
+        (pixels[image.tobytes()], tuple(t[: np.count_nonzero(t)]))
+        for inputs, targets in batches
+        for image, t in zip(inputs["image"].numpy(), targets.numpy())
+    )
+    assert seen == expected
 
 
 def test_a_weights_file_feeds_a_frozen_backbone_whose_features_are_cached(tmp_path):
