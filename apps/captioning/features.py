@@ -9,7 +9,6 @@ another run directory) skip decoding and the CNN.
 """
 
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -29,6 +28,7 @@ from shared.data import with_options
 from shared.feature_cache import FeatureCache as SharedCache
 from shared.feature_cache import content_key
 from shared.images import load_pixels
+from shared.progress import progress_bar
 
 EXTRACT_BATCH = 32
 PAIR_SHUFFLE = 2048  # (image, caption) pairs in the training shuffle buffer
@@ -78,9 +78,7 @@ class FeatureCache:
         records, files, unreadable, pending = [], [], [], []
         reused = 0
         print(f"Reading the {name} images ({self.folder})")
-        # A live bar on a terminal; in a log file, one line at the end.
-        verbose = 1 if sys.stdout.isatty() else 2
-        progress = keras.utils.Progbar(len(split.records), verbose=verbose, unit_name="image")
+        progress = progress_bar(len(split.records), "image")
         for record, data in split.images():
             key = content_key(data)
             if self.store.rows(key):

@@ -7,11 +7,9 @@ fit, the evaluation and later runs read decoded clips instead of decoding again,
 is ever held in memory. A renamed file hits the cache; an edited one does not.
 """
 
-import sys
 from pathlib import Path
 from typing import Sequence
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -19,6 +17,7 @@ from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
 from shared.data import AUTOTUNE
 from shared.feature_cache import FeatureCache
+from shared.progress import progress_bar
 
 DECODE_BATCH = 64
 
@@ -45,9 +44,7 @@ class ClipCache:
                 ),
                 num_parallel_calls=AUTOTUNE,
             )
-            # A live bar on a terminal; in a log file, one line at the end.
-            verbose = 1 if sys.stdout.isatty() else 2
-            progress = keras.utils.Progbar(len(missing), verbose=verbose, unit_name="clip")
+            progress = progress_bar(len(missing), "clip")
             done = 0
             for batch in decoded.batch(DECODE_BATCH).prefetch(2).as_numpy_iterator():
                 for clip, (_, key) in zip(batch, missing[done : done + len(batch)]):

@@ -11,10 +11,8 @@ reads the file of its own share.
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -22,6 +20,7 @@ from apps.translation.pipeline import Tokenizers
 from shared import io
 from shared.data import AUTOTUNE
 from shared.distribute import InputShard
+from shared.progress import progress_bar
 
 WRITE_BATCH = 1024
 
@@ -55,8 +54,7 @@ class TokenCache:
     def _write(self, split: str, tokenized: tf.data.Dataset, max_length: int) -> None:
         print(f"Tokenizing the {split} pairs into {self.path(split)}")
         records = tokenized.map(_serialize, num_parallel_calls=AUTOTUNE).batch(WRITE_BATCH)
-        # A live bar on a terminal; in a log file, one line at the end.
-        progress = keras.utils.Progbar(None, verbose=1 if sys.stdout.isatty() else 2)
+        progress = progress_bar(None, "pair")
         lengths = LengthCounter(max_length)
         with io.atomic_path(self.path(split)) as tmp:
             with tf.io.TFRecordWriter(str(tmp)) as writer:

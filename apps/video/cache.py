@@ -11,7 +11,6 @@ store captioning uses too), so later epochs and later runs skip decoding and the
 import concurrent.futures
 import dataclasses
 import itertools
-import sys
 from pathlib import Path
 from typing import Iterable
 from typing import Iterator
@@ -31,6 +30,7 @@ from shared.backbones import build_backbone
 from shared.backbones import weights_tag
 from shared.data import with_options
 from shared.feature_cache import FeatureCache as SharedCache
+from shared.progress import progress_bar
 
 DECODE_THREADS = 2  # clips decoded at once
 DECODE_WINDOW = 16  # clips read ahead per window
@@ -108,9 +108,7 @@ class ClipCache:
         self.store.open()
         clips = CachedClips([], [], [], [], 0, 0)
         print(f"Reading the {name} clips ({self.folder})")
-        # A live bar on a terminal; in a log file, one line at the end.
-        verbose = 1 if sys.stdout.isatty() else 2
-        progress = keras.utils.Progbar(len(split.records), verbose=verbose, unit_name="clip")
+        progress = progress_bar(len(split.records), "clip")
         pending: list[tuple[str, np.ndarray]] = []  # decoded clips waiting for the backbone
         with concurrent.futures.ThreadPoolExecutor(DECODE_THREADS) as pool:
             for window in _windows(split.sources(), DECODE_WINDOW):
