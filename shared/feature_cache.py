@@ -13,15 +13,36 @@ each need a new snapshot of everything; entries by content are shared by every s
 and run directory, and a new image costs one entry.
 """
 
+import concurrent.futures
 import hashlib
+import itertools
 import os
 from pathlib import Path
+from typing import Callable
+from typing import Iterable
+from typing import Iterator
 from typing import Sequence
+from typing import TypeVar
 
 import numpy as np
 import tensorflow as tf
 
 from shared import io
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def ordered_map(
+    function: Callable[[T], R], items: Iterable[T], *, threads: int = 2, ahead: int = 16
+) -> Iterator[tuple[T, R]]:
+    """`(item, function(item))` in order, computed by `threads` threads, reading at most
+    `ahead` items ahead (decoding releases the GIL: TensorFlow ops, PyAV). `function` should
+    return its errors rather than raise them."""
+    iterator = iter(items)
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        while window := list(itertools.islice(iterator, ahead)):
+            yield from zip(window, pool.map(function, window))
 
 
 def content_key(data: bytes) -> str:

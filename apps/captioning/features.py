@@ -10,6 +10,7 @@ another run directory) skip decoding and the CNN.
 
 import dataclasses
 from pathlib import Path
+from typing import Iterator
 from typing import Optional
 
 import keras
@@ -27,6 +28,7 @@ from shared.backbones import weights_tag
 from shared.data import with_options
 from shared.feature_cache import FeatureCache as SharedCache
 from shared.feature_cache import content_key
+from shared.feature_cache import ordered_map
 from shared.images import load_pixels
 from shared.progress import progress_bar
 
@@ -79,29 +81,38 @@ class FeatureCache:
         reused = 0
         print(f"Reading the {name} images ({self.folder})")
         progress = progress_bar(len(split.records), "image")
-        for record, data in split.images():
-            key = content_key(data)
-            if self.store.rows(key):
-                reused += 1
-                records.append(record)
-                files.append(str(self.store.path(key)))
-            else:
-                try:
-                    pixels = self._decode(tf.constant(data)).numpy()
-                except tf.errors.OpError:
-                    unreadable.append(record.name)
-                else:
-                    records.append(record)
-                    files.append(str(self.store.path(key)))
-                    pending.append((key, pixels))
-                    if len(pending) == EXTRACT_BATCH:
-                        self._write(pending)
-                        pending = []
+        for ((record, key), _), pixels in ordered_map(self._decode_new, self._keyed(split)):
             progress.add(1)
+            if pixels is None:
+                reused += 1
+            elif isinstance(pixels, tf.errors.OpError):
+                unreadable.append(record.name)
+                continue
+            else:
+                pending.append((key, pixels))
+                if len(pending) == EXTRACT_BATCH:
+                    self._write(pending)
+                    pending = []
+            records.append(record)
+            files.append(str(self.store.path(key)))
         self._write(pending)
         warn(f"{name} images that do not decode as JPEG or PNG (left out)", unreadable)
         computed = len(records) - reused
         return CachedImages(records, files, unreadable, computed, reused)
+
+    def _keyed(self, split: Split) -> Iterator[tuple[tuple[ImageRecord, str], bytes]]:
+        for record, data in split.images():
+            yield (record, content_key(data)), data
+
+    def _decode_new(self, item: tuple) -> Optional[np.ndarray | tf.errors.OpError]:
+        """The pixels of an image not cached yet (None if it is), or why it does not decode."""
+        (_, key), data = item
+        if self.store.rows(key):
+            return None
+        try:
+            return self._decode(tf.constant(data)).numpy()
+        except tf.errors.OpError as error:
+            return error
 
     def _write(self, pending: list[tuple[str, np.ndarray]]) -> None:
         if not pending:

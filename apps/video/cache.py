@@ -8,12 +8,8 @@ bytes, in a folder per backbone, weights, size and frame sampling (`shared.featu
 store captioning uses too), so later epochs and later runs skip decoding and the CNN.
 """
 
-import concurrent.futures
 import dataclasses
-import itertools
 from pathlib import Path
-from typing import Iterable
-from typing import Iterator
 from typing import Optional
 
 import keras
@@ -30,17 +26,10 @@ from shared.backbones import build_backbone
 from shared.backbones import weights_tag
 from shared.data import with_options
 from shared.feature_cache import FeatureCache as SharedCache
+from shared.feature_cache import ordered_map
 from shared.progress import progress_bar
 
-DECODE_THREADS = 2  # clips decoded at once
-DECODE_WINDOW = 16  # clips read ahead per window
 FEATURE_BATCH = 64  # frames (of several clips) per backbone batch
-
-
-def _windows(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while window := list(itertools.islice(iterator, size)):
-        yield window
 
 
 @dataclasses.dataclass
@@ -102,45 +91,43 @@ class ClipCache:
     def prepare(self, split: Split, name: str) -> CachedClips:
         """Cache the inputs of every clip of `split` not cached yet; report unreadable ones.
 
-        Clips are decoded by a small pool of threads (PyAV decodes outside the GIL), a
-        window at a time, and their frames go through the backbone in batches across clips.
+        Clips are decoded by two threads (PyAV decodes outside the GIL), and their frames go
+        through the backbone in batches across clips.
         """
         self.store.open()
         clips = CachedClips([], [], [], [], 0, 0)
         print(f"Reading the {name} clips ({self.folder})")
         progress = progress_bar(len(split.records), "clip")
         pending: list[tuple[str, np.ndarray]] = []  # decoded clips waiting for the backbone
-        with concurrent.futures.ThreadPoolExecutor(DECODE_THREADS) as pool:
-            for window in _windows(split.sources(), DECODE_WINDOW):
-                todo = [(r, k, s) for r, k, s in window if not self.store.rows(k)]
-                decoded = dict(zip((k for _, k, _ in todo), pool.map(self._try_decode, todo)))
-                for record, key, _ in window:
-                    length = self.store.rows(key)
-                    pixels = decoded.get(key)
-                    if length:
-                        clips.reused += 1
-                    elif isinstance(pixels, ClipError):
-                        clips.unreadable.append(f"{record.name}: {pixels}")
-                        progress.add(1)
-                        continue
-                    else:
-                        pending.append((key, pixels))
-                        length = len(pixels)
-                        clips.computed += 1
-                        if sum(len(p) for _, p in pending) >= FEATURE_BATCH:
-                            self._write(pending)
-                            pending = []
-                    clips.records.append(record)
-                    clips.files.append(str(self.path(key)))
-                    clips.lengths.append(int(length))
-                    progress.add(1)
+        for (record, key, _), pixels in ordered_map(self._decode_new, split.sources()):
+            progress.add(1)
+            if isinstance(pixels, ClipError):
+                clips.unreadable.append(f"{record.name}: {pixels}")
+                continue
+            if pixels is None:
+                clips.reused += 1
+                length = self.store.rows(key)
+            else:
+                clips.computed += 1
+                length = len(pixels)
+                pending.append((key, pixels))
+                if sum(len(p) for _, p in pending) >= FEATURE_BATCH:
+                    self._write(pending)
+                    pending = []
+            clips.records.append(record)
+            clips.files.append(str(self.path(key)))
+            clips.lengths.append(int(length))
         self._write(pending)
         warn(f"{name} clips that cannot be read (left out)", clips.unreadable)
         return clips
 
-    def _try_decode(self, item: tuple) -> np.ndarray | ClipError:
+    def _decode_new(self, item: tuple) -> Optional[np.ndarray | ClipError]:
+        """The pixels of a clip not cached yet (None if it is), or why it cannot be read."""
+        _, key, source = item
+        if self.store.rows(key):
+            return None
         try:
-            return self._decode(item[2])
+            return self._decode(source)
         except ClipError as error:
             return error
 
