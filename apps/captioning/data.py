@@ -174,15 +174,16 @@ def _tfds_splits(config: CaptioningConfig) -> tuple[dict[str, Split], dict]:
         source = {"name": config.tfds_name, "split": tfds_split, "data_dir": config.tfds_data_dir}
         records = [
             ImageRecord(example["name"], example["captions"])
-            for example in _tfds_examples(source)
+            for example in _tfds_examples(source, images=False)
             if example["captions"]
         ]
         splits[name] = Split(records, tfds=source)
     return splits, {}
 
 
-def _tfds_examples(source: dict) -> Iterator[dict]:
-    """`name`, `captions` and encoded `image` bytes of each example of a TFDS split."""
+def _tfds_examples(source: dict, images: bool = True) -> Iterator[dict]:
+    """`name`, `captions` and (`images`) the encoded `image` bytes of each example of a TFDS
+    split; listing the split leaves the image bytes in TensorFlow, never copied to Python."""
     import tensorflow_datasets as tfds
 
     dataset = load_tfds_dataset(
@@ -192,10 +193,12 @@ def _tfds_examples(source: dict) -> Iterator[dict]:
         shuffle_files=False,
         decoders={"image": tfds.decode.SkipDecoding()},
     )
+    if not images:
+        dataset = dataset.map(lambda ex: {k: v for k, v in ex.items() if k != "image"})
     for example in tfds.as_numpy(dataset):
         captions = [c.decode("utf-8").strip() for c in example["captions"]["text"]]
         yield {
             "name": example["image/filename"].decode("utf-8"),
             "captions": [c for c in captions if c],
-            "image": example["image"],
+            "image": example.get("image"),
         }
