@@ -209,6 +209,8 @@ def evaluate(task: Task, run_dir: Path, **data_source: Optional[str]) -> dict:
     """
     run = RunDir(Path(run_dir))
     export_dir, config = load_export(task, run, "evaluate")
+    # One process reads the whole data, whatever cluster trained the run.
+    config = dataclasses.replace(config, strategy="default", devices=())
     if any(value is not None for value in data_source.values()):
         fields = {f.name for f in dataclasses.fields(config)}
         source = {name: data_source.get(name) for name in DATA_SOURCE_FIELDS if name in fields}

@@ -7,10 +7,13 @@ import subprocess
 import sys
 
 import keras
+import pytest
 
 from apps.weather import model as _registers_custom_layers  # noqa: F401
+from apps.weather.task import WeatherTask
 from shared import distribute
 from shared.run_dir import RunDir
+from shared.runner import evaluate
 from tests.apps.weather.conftest import messy
 from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
@@ -50,6 +53,9 @@ def test_two_workers_train_one_model_and_the_chief_alone_writes(tmp_path):
         "checkpoints", "config.json", "export", "history.csv", "logs", "metrics.json",
         "plots", "refit_history.csv",
     ]  # fmt: skip
+    # One process evaluates the run again, without the cluster.
+    again = evaluate(WeatherTask(), run.root)
+    assert again["model"]["mae"] == pytest.approx(metrics["model"]["mae"], rel=1e-5)
 
 
 # In its own process: the two logical CPU devices must exist before TensorFlow starts.
