@@ -116,3 +116,16 @@ def test_tfds_download_failures_and_unknown_names_are_one_line_errors(monkeypatc
     monkeypatch.undo()
     with pytest.raises(UserError, match="TFDS has no data set 'imdb_reviewz'"):
         load_tfds_dataset("imdb_reviewz")
+
+
+def test_split_validation_draws_the_same_sides_for_fixed_and_variable_shapes():
+    """Fixed-shape elements take the vectorized path, others one draw per element: the same
+    elements validate either way (so every app splits as before)."""
+    numbers = tf.data.Dataset.range(10_000)
+    vectors = numbers.map(lambda i: tf.fill([1 + i % 3], i))  # shapes vary: per element
+    for fixed, variable in zip(
+        split_validation(numbers, 0.2, 7), split_validation(vectors, 0.2, 7)
+    ):
+        fixed_ids = [int(v) for v in fixed.as_numpy_iterator()]
+        assert fixed_ids == [int(v[0]) for v in variable.as_numpy_iterator()]
+        assert count(fixed) == len(fixed_ids)
