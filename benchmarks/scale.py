@@ -245,7 +245,7 @@ def two_workers(work: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--apps", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--apps", nargs="*", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--scales", nargs="+", type=int, default=[1, 4, 16])
     parser.add_argument("--baseline", type=Path, help="Another checkout to measure after")
     parser.add_argument("--code", type=Path, help="Measure this checkout's code only")
