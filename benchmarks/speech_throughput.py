@@ -22,8 +22,8 @@ import tensorflow as tf
 from dev_data import data_dir
 
 from apps.speech import audio as audio_ops
+from apps.speech.batches import make_dataset
 from apps.speech.config import SpeechConfig
-from apps.speech.data import make_dataset
 from apps.speech.task import SpeechTask
 from shared.export import export_saved_model
 

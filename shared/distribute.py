@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import tempfile
 import warnings
@@ -28,8 +27,6 @@ from typing import Any
 from typing import Callable
 from typing import Iterator
 from typing import Optional
-from typing import Sequence
-from typing import TypeVar
 
 import keras
 import numpy as np
@@ -38,8 +35,8 @@ import tensorflow as tf
 from shared.callbacks import load_state
 from shared.callbacks import roll_back
 from shared.errors import UserError
+from shared.sharding import input_shard
 
-T = TypeVar("T")
 _DEVICE = re.compile(r"^/?(?:device:)?(cpu|gpu):(\d+)$", re.IGNORECASE)
 
 
@@ -130,45 +127,6 @@ def place(config: Any) -> Placement:
     return Placement(strategy, name, worker=shard.index, workers=shard.count)
 
 
-@dataclasses.dataclass(frozen=True)
-class InputShard:
-    """This process's share of the input: every `count`-th example from `index` on.
-
-    Under `--strategy multi_worker` each worker reads, decodes and maps only its share
-    (sharding the list of files or examples before any expensive step); the runner then
-    turns tf.data's auto-sharding off, and each global batch takes `batch / count` examples
-    from every worker (`tf.distribute` rebatches a worker's batches into its part of a step).
-    """
-
-    index: int = 0
-    count: int = 1
-
-    def take(self, items: Sequence[T]) -> Sequence[T]:
-        """This worker's items of a list (or array)."""
-        return items[self.index :: self.count]
-
-    def size(self, total: int) -> int:
-        """How many of `total` items (or dataset elements) are this worker's."""
-        return len(range(self.index, total, self.count))
-
-    def dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
-        """This worker's elements of a dataset (put it before the expensive maps)."""
-        return dataset.shard(self.count, self.index) if self.count > 1 else dataset
-
-
-def input_shard(config: Any) -> InputShard:
-    """The share of the input this process reads: all of it, unless `--strategy multi_worker`
-    (then from `TF_CONFIG`, without starting TensorFlow)."""
-    if config.strategy != "multi_worker":
-        return InputShard()
-    cluster = _tf_config()
-    task = json.loads(os.environ["TF_CONFIG"])["task"]
-    workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
-    # With a `chief` task, workers are numbered after it.
-    index = task["index"] + (1 if task["type"] == "worker" and "chief" in cluster else 0)
-    return InputShard(index, workers)
-
-
 def _local_devices(devices: tuple[str, ...]) -> Optional[list[str]]:
     """`--devices` as device names, after splitting the CPU into as many logical CPUs as named."""
     if not devices:
@@ -204,26 +162,6 @@ def _split_cpu(count: int) -> None:
             ) from None
 
 
-def _tf_config() -> dict:
-    """The cluster of `TF_CONFIG`, checked."""
-    text = os.environ.get("TF_CONFIG")
-    if not text:
-        raise UserError(
-            "--strategy multi_worker needs TF_CONFIG, e.g. "
-            '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-            '"task": {"type": "worker", "index": 0}} (README, "Scaling out")'
-        )
-    try:
-        spec = json.loads(text)
-        cluster, task = spec["cluster"], spec["task"]
-        members = cluster.get(task["type"], [])
-        if not isinstance(task["index"], int) or not 0 <= task["index"] < len(members):
-            raise KeyError("task.index")
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise UserError(f"TF_CONFIG is not a valid cluster specification ({error})") from None
-    return cluster
-
-
 def global_config(config: Any, placement: Placement) -> Any:
     """`config` with the global batch (and the scaled learning rate) that one step uses."""
     if placement.replicas == 1:
@@ -232,25 +170,6 @@ def global_config(config: Any, placement: Placement) -> Any:
     if config.scale_learning_rate:
         changes["learning_rate"] = config.learning_rate * placement.replicas
     return dataclasses.replace(config, **changes)
-
-
-def shard(dataset: tf.data.Dataset) -> Any:
-    """A dataset of this worker's share (`InputShard`), ready for `fit` under the strategy
-    in scope.
-
-    Under `MultiWorkerMirroredStrategy` each worker's pipeline reads only its share and
-    batches per replica (`Placement.input_config`), so tf.data must neither shard it again
-    nor rebatch it: it goes in through `distribute_datasets_from_function`. (Rebatching a
-    worker's global batches would glue the end of one padded batch to the start of the
-    next: batches of other lengths fail to concatenate.) Elsewhere one worker reads
-    everything, and its global batches are split among its devices.
-    """
-    strategy = tf.distribute.get_strategy()
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return strategy.distribute_datasets_from_function(lambda context: dataset)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    return dataset.with_options(options)
 
 
 def from_chief(placement: Placement, make: Callable[[], bytes], what: str) -> bytes:

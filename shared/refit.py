@@ -27,8 +27,8 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
-from shared import distribute
 from shared import io
+from shared import sharding
 from shared.errors import UserError
 from shared.export import Endpoint
 from shared.run_dir import RunDir
@@ -88,7 +88,7 @@ def refit(
     start = time.perf_counter()
     history = fit_epochs(
         model,
-        distribute.shard(datasets.train_and_val),  # as in the selection
+        sharding.shard(datasets.train_and_val),  # as in the selection
         epochs=epochs,
         state_dir=run.refit_state,
         history_csv=run.root / "refit_history.csv",

@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from shared import distribute
 from shared import io
+from shared import sharding
 from shared.cli import ArgumentParser
 from shared.cli import parse_config
 from shared.config import load_config_file
@@ -148,8 +149,8 @@ def select(
         io.save_model(model, run.start_model)
     result = fit(
         model,
-        distribute.shard(datasets.train),
-        distribute.shard(datasets.val),
+        sharding.shard(datasets.train),
+        sharding.shard(datasets.val),
         config,
         run=run,
         num_train_examples=datasets.examples["train"],

@@ -57,7 +57,7 @@ class Datasets:
     together, shuffled and augmented as `train` is; `examples["train_and_val"]` counts them.
     `report` is what reading the data found (skipped files, dropped examples, lengths): it
     becomes `data` in `metrics.json`. Under `--strategy multi_worker` the datasets read only
-    this worker's share of the examples (`shared.distribute.InputShard`) and `examples`
+    this worker's share of the examples (`shared.sharding.InputShard`) and `examples`
     counts that share; the runner adds up every worker's.
     """
 

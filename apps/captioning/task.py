@@ -23,9 +23,9 @@ from apps.captioning.pipeline import CaptionInputs
 from apps.captioning.scoring import score_test_split
 from shared.backbones import build_backbone
 from shared.backbones import check_weights
-from shared.distribute import input_shard
 from shared.errors import UserError
 from shared.pipeline import Pipeline
+from shared.sharding import input_shard
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving

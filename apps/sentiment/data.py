@@ -15,9 +15,9 @@ from shared.data import count
 from shared.data import load_tfds_dataset
 from shared.data import split_validation
 from shared.data import with_options
-from shared.distribute import InputShard
 from shared.errors import UserError
 from shared.io import read_user_text
+from shared.sharding import InputShard
 
 
 @dataclasses.dataclass

@@ -16,11 +16,11 @@ from apps.sentiment.export import make_endpoints
 from apps.sentiment.model import build_classifier
 from apps.sentiment.tokenizer import ReviewTokenizer
 from shared.data import labels_of
-from shared.distribute import input_shard
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
 from shared.evaluation import served_probabilities
 from shared.pipeline import Pipeline
+from shared.sharding import input_shard
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving

@@ -8,11 +8,11 @@ from typing import Mapping
 
 import tensorflow as tf
 
+from apps.speech.batches import make_dataset
 from apps.speech.config import SpeechConfig
 from apps.speech.data import STATISTICS_CLIPS
 from apps.speech.data import Splits
 from apps.speech.data import load_splits
-from apps.speech.data import make_dataset
 from apps.speech.export import export_agreement
 from apps.speech.export import make_endpoints
 from apps.speech.model import ClipInput

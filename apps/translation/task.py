@@ -20,8 +20,8 @@ from apps.translation.pipeline import Tokenizers
 from apps.translation.pipeline import TranslationModel
 from apps.translation.scoring import score_test_split
 from apps.translation.token_cache import TokenCache
-from shared.distribute import input_shard
 from shared.pipeline import Pipeline
+from shared.sharding import input_shard
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving

@@ -19,8 +19,8 @@ import tensorflow as tf
 from apps.translation.pipeline import Tokenizers
 from shared import io
 from shared.data import AUTOTUNE
-from shared.distribute import InputShard
 from shared.progress import progress_bar
+from shared.sharding import InputShard
 
 WRITE_BATCH = 1024
 

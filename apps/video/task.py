@@ -25,12 +25,12 @@ from apps.video.model import attention_model
 from apps.video.model import build_classifier
 from apps.video.plots import plot_clip_attention
 from shared.backbones import check_weights
-from shared.distribute import InputShard
-from shared.distribute import input_shard
 from shared.errors import UserError
 from shared.evaluation import classifier_report
 from shared.evaluation import print_classes
 from shared.pipeline import Pipeline
+from shared.sharding import InputShard
+from shared.sharding import input_shard
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving

@@ -18,8 +18,8 @@ from apps.weather.table import read_csv
 from apps.weather.table import select_columns
 from shared.data import AUTOTUNE
 from shared.data import with_options
-from shared.distribute import InputShard
 from shared.errors import UserError
+from shared.sharding import InputShard
 
 if TYPE_CHECKING:  # scaling.py imports this module
     from apps.weather.scaling import Standardize

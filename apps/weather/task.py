@@ -21,8 +21,8 @@ from apps.weather.scoring import batched_forecaster
 from apps.weather.scoring import plot_report
 from apps.weather.scoring import score
 from apps.weather.scoring import test_windows
-from shared.distribute import input_shard
 from shared.pipeline import Pipeline
+from shared.sharding import input_shard
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Serving

@@ -9,9 +9,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from apps.speech import audio as audio_ops
+from apps.speech.batches import make_dataset
 from apps.speech.config import SpeechConfig
 from apps.speech.data import load_splits
-from apps.speech.data import make_dataset
 from apps.speech.wav import decode_wav
 from apps.speech.wav import encode_wav
 from apps.speech.wav import wav_error
