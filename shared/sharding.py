@@ -24,9 +24,9 @@ class InputShard:
     """This process's share of the input: every `count`-th example from `index` on.
 
     Under `--strategy multi_worker` each worker reads, decodes and maps only its share
-    (sharding the list of files or examples before any expensive step); the runner then
-    turns tf.data's auto-sharding off, and each global batch takes `batch / count` examples
-    from every worker (`tf.distribute` rebatches a worker's batches into its part of a step).
+    (sharding the list of files or examples before any expensive step) and batches it per
+    replica; `shard` hands that pipeline to `fit` as it is, so each step takes `batch_size`
+    examples from every replica.
     """
 
     index: int = 0
@@ -50,16 +50,15 @@ def input_shard(config: Any) -> InputShard:
     (then from `TF_CONFIG`, without starting TensorFlow)."""
     if config.strategy != "multi_worker":
         return InputShard()
-    cluster = _tf_config()
-    task = json.loads(os.environ["TF_CONFIG"])["task"]
+    cluster, task = _tf_config()
     workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
     # With a `chief` task, workers are numbered after it.
     index = task["index"] + (1 if task["type"] == "worker" and "chief" in cluster else 0)
     return InputShard(index, workers)
 
 
-def _tf_config() -> dict:
-    """The cluster of `TF_CONFIG`, checked."""
+def _tf_config() -> tuple[dict, dict]:
+    """The cluster and the task of `TF_CONFIG`, checked."""
     text = os.environ.get("TF_CONFIG")
     if not text:
         raise UserError(
@@ -75,7 +74,7 @@ def _tf_config() -> dict:
             raise KeyError("task.index")
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise UserError(f"TF_CONFIG is not a valid cluster specification ({error})") from None
-    return cluster
+    return cluster, task
 
 
 def shard(dataset: tf.data.Dataset) -> Any:
