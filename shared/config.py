@@ -19,6 +19,9 @@ MERGE_MODES = ("concat", "sum", "mul", "ave")
 INITIALIZERS = ("glorot_uniform", "he_normal", "orthogonal")
 ACTIVATIONS = ("tanh", "relu")
 REFITS = ("none", "scratch", "fine_tune")
+ATTENTIONS = ("bahdanau", "luong")
+DECODER_CELLS = ("gru", "lstm")
+DECODERS = ("parallel", "stepwise")
 
 
 def option(
@@ -80,6 +83,11 @@ class BaseConfig:
         max=0.9999,
     )
     patience: int = option(3, "Early stopping: epochs without validation improvement", min=1)
+    mixed_precision: bool = option(
+        False,
+        "Compute the network in float16 on a GPU (with loss scaling) or bfloat16 elsewhere; "
+        "weights, inputs, attention softmaxes, outputs, losses and metrics stay float32",
+    )
     # The final fit after model selection (shared.refit).
     refit: str = option(
         "none",
@@ -199,6 +207,52 @@ class GroupedFilesConfig(BaseConfig):
         "speaker, a UCF101 gXX): without val/, validation holds whole groups, never one that "
         "also trains ('' : the app's default grouping)",
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class DecoderConfig(BaseConfig):
+    """`BaseConfig` for apps that generate text with `shared.layers.AttentionDecoder`."""
+
+    decoder: str = option(
+        "parallel",
+        "Teacher forcing: parallel (the recurrent layer over the whole target at once, the "
+        "cuDNN kernel on a GPU; attention after it) or stepwise (token by token in a loop; "
+        "Bahdanau order and input feeding possible)",
+        choices=DECODERS,
+    )
+    attention: str = option(
+        "luong", "Attention: additive (bahdanau) or multiplicative (luong)", choices=ATTENTIONS
+    )
+    attention_units: int = option(256, "Hidden size of additive attention scores", min=1)
+    input_feeding: bool = option(
+        False,
+        "Feed the previous attentional vector into the next decoder step (--decoder stepwise)",
+    )
+    context_layer: bool = option(
+        False,
+        "A second recurrent layer over the decoder states and their attention contexts "
+        "(--decoder parallel): it remembers what earlier steps attended to",
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.decoder == "parallel" and self.input_feeding:
+            raise ValueError(
+                "--input_feeding feeds each step's output into the next, which a parallel "
+                "decoder cannot: pass --decoder stepwise or --no-input_feeding"
+            )
+        if self.decoder == "stepwise" and self.context_layer:
+            raise ValueError("--context_layer needs --decoder parallel")
+
+    def decoder_kwargs(self) -> dict:
+        """The arguments of `shared.layers.AttentionDecoder` taken from this config."""
+        return dict(
+            attention=self.attention,
+            attention_units=self.attention_units,
+            input_feeding=self.input_feeding,
+            parallel=self.decoder == "parallel",
+            context_layer=self.context_layer,
+        )
 
 
 # keras.applications backbones of the apps that read images (see shared.backbones).

@@ -25,6 +25,7 @@ from shared.errors import UserError
 from shared.export import export_config_path
 from shared.export import export_saved_model
 from shared.plots import plot_history
+from shared.precision import policy_name
 from shared.refit import refit
 from shared.refit import selection_test
 from shared.run_dir import RunDir
@@ -102,6 +103,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
         **placement.describe(),
         "global_batch_size": step_config.batch_size,
         "learning_rate": step_config.learning_rate,
+        "dtype_policy": policy_name(config),
     }
     if not placement.is_chief:
         shutil.rmtree(run.root, ignore_errors=True)

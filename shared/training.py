@@ -23,6 +23,7 @@ from shared.callbacks import save_state
 from shared.config import BaseConfig
 from shared.errors import UserError
 from shared.optimizers import ClippedAdam
+from shared.precision import scale_loss
 from shared.run_dir import RunDir
 
 # Fields that may change when an interrupted run is resumed (the final fit's settings: a run
@@ -91,7 +92,7 @@ def make_optimizer(
     than a constant rate when the epoch budget is fixed. With `warmup_steps` as well, the rate
     first rises linearly from 0 to the config's value over that many steps (then decays over
     `decay_steps` more), which keeps the first, noisy updates from saturating attention or
-    gates at high rates.
+    gates at high rates. Under `mixed_float16` it comes wrapped in a `LossScaleOptimizer`.
     """
     learning_rate = config.learning_rate
     if decay_steps and warmup_steps:
@@ -106,12 +107,13 @@ def make_optimizer(
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps, alpha=0.01
         )
-    return ClippedAdam(
+    optimizer = ClippedAdam(
         learning_rate=learning_rate,
         gradient_clipnorm=config.clipnorm or None,
         use_ema=config.ema_momentum > 0,
         ema_momentum=config.ema_momentum,
     )
+    return scale_loss(optimizer, config)
 
 
 def fit(

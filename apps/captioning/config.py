@@ -3,16 +3,14 @@
 import dataclasses
 
 from shared.config import CACHE_ROOT
+from shared.config import DECODER_CELLS
 from shared.config import BackboneConfig
 from shared.config import BaseConfig
+from shared.config import DecoderConfig
 from shared.config import GroupedFilesConfig
 from shared.config import TFDSConfig
 from shared.config import default
 from shared.config import option
-
-ATTENTIONS = ("bahdanau", "luong")
-DECODER_CELLS = ("lstm", "gru")
-
 
 # The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
 SEARCH_SPACE = (
@@ -23,7 +21,7 @@ SEARCH_SPACE = (
 
 
 @dataclasses.dataclass(frozen=True)
-class CaptioningConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig):
+class CaptioningConfig(TFDSConfig, GroupedFilesConfig, DecoderConfig, BackboneConfig):
     """Show, Attend and Tell: CNN feature grid, attention LSTM decoder, beam search."""
 
     APP = "captioning"
@@ -48,13 +46,8 @@ class CaptioningConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig):
     embedding_dim: int = option(256, "Word embedding size", min=1)
     units: int = option(512, "Decoder units and size of the projected image features", min=1)
     cell: str = option("lstm", "Decoder recurrent cell", choices=DECODER_CELLS)
-    attention: str = option(
-        "bahdanau", "Attention: additive (bahdanau) or multiplicative (luong)", choices=ATTENTIONS
-    )
-    attention_units: int = option(256, "Hidden size of additive attention scores", min=1)
-    input_feeding: bool = option(
-        False, "Feed the previous attentional vector into the next decoder step"
-    )
+    attention: str = default(DecoderConfig, "attention", "bahdanau")
+    context_layer: bool = default(DecoderConfig, "context_layer", True)
     dropout: float = option(
         0.3, "Dropout on image features, word embeddings and decoder outputs", min=0.0, max=0.95
     )

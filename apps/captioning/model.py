@@ -10,6 +10,7 @@ from shared.backbones import small_cnn
 from shared.layers import AttentionDecoder
 from shared.losses import MaskedAccuracy
 from shared.losses import MaskedSequenceLoss
+from shared.precision import network_precision
 from shared.training import make_optimizer
 
 
@@ -129,19 +130,19 @@ def build_model(
     words = keras.layers.Dropout(config.dropout, name="word_dropout")(words)
     outputs, weights = AttentionDecoder(
         config.units,
-        attention=config.attention,
-        attention_units=config.attention_units,
-        input_feeding=config.input_feeding,
         cell=config.cell,
         l2=config.l2,
+        **config.decoder_kwargs(),
         name="decoder",
     )(words, memory, initial if len(initial) > 1 else initial[0])
-    outputs = AttentionPenalty(config.attention_penalty, name="attention_penalty")(
-        outputs, weights, caption_in
-    )
+    outputs = AttentionPenalty(  # float32: the penalty is part of the loss
+        config.attention_penalty, dtype="float32", name="attention_penalty"
+    )(outputs, weights, caption_in)
     outputs = keras.layers.Dropout(config.dropout, name="output_dropout")(outputs)
     regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
-    logits = keras.layers.Dense(vocab_size, kernel_regularizer=regularizer, name="logits")(outputs)
+    logits = keras.layers.Dense(
+        vocab_size, kernel_regularizer=regularizer, dtype="float32", name="logits"
+    )(outputs)
     return keras.Model({"image": image, "caption_in": caption_in}, logits, name="captioning")
 
 
@@ -159,7 +160,8 @@ def build_captioner(config: CaptioningConfig, inputs: CaptionInputs) -> Captioni
     """The compiled captioner owning its vocabulary and backbone: `generate` takes image bytes."""
     backbone, size = inputs.backbone, inputs.size
     image_shape = tuple(backbone.output.shape[1:]) if backbone is not None else (size, size, 3)
-    network = build_model(config, vocab_size=len(inputs.words), image_shape=image_shape)
+    with network_precision(config):
+        network = build_model(config, vocab_size=len(inputs.words), image_shape=image_shape)
     model = CaptioningModel(
         network,
         inputs,

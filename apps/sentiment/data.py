@@ -8,7 +8,6 @@ import tensorflow as tf
 
 from apps.sentiment.config import SentimentConfig
 from apps.sentiment.tokenizer import ReviewTokenizer
-from apps.sentiment.tokenizer import at_least_one_step
 from shared.data import AUTOTUNE
 from shared.data import batch_sequences
 from shared.data import count
@@ -49,7 +48,7 @@ def make_dataset(
         )
         .unbatch()
         .map(
-            lambda ids, label: ({"token_ids": at_least_one_step(ids)}, label),
+            lambda ids, label: ({"token_ids": ids}, label),
             num_parallel_calls=AUTOTUNE,
         )
         .cache()

@@ -7,6 +7,7 @@ from apps.sentiment.tokenizer import ReviewTokenizer
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.pipeline import Pipeline
+from shared.precision import network_precision
 from shared.training import make_optimizer
 
 
@@ -33,15 +34,18 @@ def build_model(config: SentimentConfig, *, vocab_size: int, num_classes: int) -
     if sequence_output:
         x = MaskedPooling(modes=("mean", "max"), name="pooling")(x)
     x = keras.layers.Dropout(config.head_dropout, name="head_dropout")(x)
-    probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    probabilities = keras.layers.Dense(
+        num_classes, activation="softmax", dtype="float32", name="probabilities"
+    )(x)
     return keras.Model({"token_ids": token_ids}, probabilities, name="sentiment")
 
 
 def build_classifier(config: SentimentConfig, tokenizer: ReviewTokenizer) -> Pipeline:
     """The compiled classifier owning its tokenizer: `predict` takes review strings."""
-    network = build_model(
-        config, vocab_size=tokenizer.vocabulary_size, num_classes=len(config.class_names)
-    )
+    with network_precision(config):
+        network = build_model(
+            config, vocab_size=tokenizer.vocabulary_size, num_classes=len(config.class_names)
+        )
     return compile_model(Pipeline(network, tokenizer, name="sentiment_classifier"), config)
 
 

@@ -25,8 +25,9 @@ class ReviewTokenizer(keras.layers.Layer):
 
     Words are looked up in a vocabulary learned from the training reviews (`adapt`; id 0 is
     padding, 1 `[UNK]`); a review longer than `max_length` tokens keeps its first quarter and
-    its last three quarters (reviews tend to end with the verdict); an empty review is one
-    padding step. The vocabulary is saved with the model (the vectorizer's assets).
+    its last three quarters (reviews tend to end with the verdict); a review with no token
+    left (only tags or punctuation) is one `[UNK]`, never a fully masked row (which the cuDNN
+    kernel rejects). The vocabulary is saved with the model (the vectorizer's assets).
 
     Args:
         max_length: int. Most tokens kept per review.
@@ -65,10 +66,13 @@ class ReviewTokenizer(keras.layers.Layer):
         positions = tf.ragged.range(token_ids.row_lengths())
         lengths = tf.expand_dims(token_ids.row_lengths(), 1)
         keep = (positions < head) | (positions >= lengths - tail)
-        return tf.ragged.boolean_mask(token_ids, keep)
+        token_ids = tf.ragged.boolean_mask(token_ids, keep)
+        empty = tf.equal(token_ids.row_lengths(), 0)[:, None]  # [batch, 1]
+        unknown = tf.ragged.boolean_mask(tf.ones_like(empty, tf.int32), empty)  # [[1] or []]
+        return tf.concat([token_ids, unknown], axis=1)
 
     def call(self, texts):
-        return {"token_ids": at_least_one_step(self.token_ids(texts).to_tensor(default_value=0))}
+        return {"token_ids": self.token_ids(texts).to_tensor(default_value=0)}
 
     def get_config(self) -> dict:
         return {
@@ -76,10 +80,3 @@ class ReviewTokenizer(keras.layers.Layer):
             "max_length": self.max_length,
             "vocab_size": self.vocab_size,
         }
-
-
-def at_least_one_step(token_ids: tf.Tensor) -> tf.Tensor:
-    """Pad the last (time) axis to one step if empty: an empty review is one masked step."""
-    missing = tf.maximum(0, 1 - tf.shape(token_ids)[-1])
-    paddings = tf.concat([tf.zeros([tf.rank(token_ids) - 1, 2], tf.int32), [[0, missing]]], 0)
-    return tf.pad(token_ids, paddings)

@@ -18,6 +18,9 @@ from shared.distribute import batch_normalization
 from shared.layers import AttentionPooling
 from shared.layers import RecurrentStack
 from shared.pipeline import Pipeline
+from shared.precision import FLOAT32
+from shared.precision import dtype_policy
+from shared.precision import network_precision
 from shared.training import make_optimizer
 
 
@@ -36,34 +39,37 @@ def build_model(
     normalize the features (without them the normalization layer must be adapted).
     """
     audio = keras.Input(shape=(config.clip_samples,), name="audio")
-    spectral, utterance_norm = feature_layers(config)
-    x = audio
-    for layer in spectral:
-        x = layer(x)
-    bands = config.cepstral_coefficients or config.mel_bins
-    # Each random layer gets its own seed: equal seeds would draw equal numbers, so the tempo
-    # stretch, the band warp and the first SpecAugment mask would move together.
-    if config.augment and config.time_stretch:
-        x = RandomStretch(
-            1, config.time_stretch, "centre", seed=config.seed + 1, name="time_stretch"
+    # The input side stays float32 under --mixed_precision: spectra and their statistics
+    # need its precision; the network after it may compute in (b)float16.
+    with dtype_policy(FLOAT32):
+        spectral, utterance_norm = feature_layers(config)
+        x = audio
+        for layer in spectral:
+            x = layer(x)
+        bands = config.cepstral_coefficients or config.mel_bins
+        # Each random layer gets its own seed: equal seeds would draw equal numbers, so the tempo
+        # stretch, the band warp and the first SpecAugment mask would move together.
+        if config.augment and config.time_stretch:
+            x = RandomStretch(
+                1, config.time_stretch, "centre", seed=config.seed + 1, name="time_stretch"
+            )(x)
+        if config.augment and config.frequency_warp:
+            x = RandomStretch(
+                2, config.frequency_warp, "start", seed=config.seed + 2, name="frequency_warp"
+            )(x)
+        x = utterance_norm(x)
+        x = keras.layers.Normalization(
+            axis=-1, mean=feature_mean, variance=feature_variance, name="feature_norm"
         )(x)
-    if config.augment and config.frequency_warp:
-        x = RandomStretch(
-            2, config.frequency_warp, "start", seed=config.seed + 2, name="frequency_warp"
-        )(x)
-    x = utterance_norm(x)
-    x = keras.layers.Normalization(
-        axis=-1, mean=feature_mean, variance=feature_variance, name="feature_norm"
-    )(x)
-    if config.augment:
-        x = SpecAugment(
-            config.freq_masks,
-            config.freq_mask_bins,
-            config.time_masks,
-            config.time_mask_frames,
-            seed=config.seed,
-            name="spec_augment",
-        )(x)
+        if config.augment:
+            x = SpecAugment(
+                config.freq_masks,
+                config.freq_mask_bins,
+                config.time_masks,
+                config.time_mask_frames,
+                seed=config.seed,
+                name="spec_augment",
+            )(x)
     x = keras.layers.Reshape((-1, bands, 1), name="as_image")(x)
     for block in (1, 2):  # each halves the frequency axis; the second may pool frames
         x = keras.layers.Conv2D(
@@ -78,7 +84,9 @@ def build_model(
     x, _ = AttentionPooling(config.attention_units, name="attention")(x)
     x = keras.layers.Dense(config.head_units, activation="relu", name="head")(x)
     x = keras.layers.Dropout(config.head_dropout, name="head_dropout")(x)
-    probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    probabilities = keras.layers.Dense(
+        num_classes, activation="softmax", dtype="float32", name="probabilities"
+    )(x)
     return keras.Model({"audio": audio}, probabilities, name="speech")
 
 
@@ -168,12 +176,13 @@ def build_classifier(
     config: SpeechConfig, clip_input: ClipInput, *, steps_per_epoch: int | None = None
 ) -> Pipeline:
     """The compiled classifier owning its input side: `predict` takes waveforms."""
-    network = build_model(
-        config,
-        num_classes=len(config.class_names),
-        feature_mean=np.asarray(clip_input.feature_mean, np.float32),
-        feature_variance=np.asarray(clip_input.feature_variance, np.float32),
-    )
+    with network_precision(config):
+        network = build_model(
+            config,
+            num_classes=len(config.class_names),
+            feature_mean=np.asarray(clip_input.feature_mean, np.float32),
+            feature_variance=np.asarray(clip_input.feature_variance, np.float32),
+        )
     pipeline = Pipeline(network, clip_input, name="speech_classifier")
     return compile_model(pipeline, config, steps_per_epoch=steps_per_epoch)
 

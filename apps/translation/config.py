@@ -3,17 +3,15 @@
 import dataclasses
 
 from shared.config import CACHE_ROOT
+from shared.config import DECODER_CELLS
 from shared.config import RECURRENT_SPACE
 from shared.config import BaseConfig
 from shared.config import CacheConfig
+from shared.config import DecoderConfig
 from shared.config import RecurrentConfig
 from shared.config import TFDSConfig
 from shared.config import default
 from shared.config import option
-
-ATTENTIONS = ("bahdanau", "luong")
-DECODER_CELLS = ("gru", "lstm")
-
 
 # The default Keras Tuner search space (tuning.space syntax; `--space` narrows it).
 SEARCH_SPACE = (
@@ -23,7 +21,7 @@ SEARCH_SPACE = (
 
 
 @dataclasses.dataclass(frozen=True)
-class TranslationConfig(TFDSConfig, CacheConfig, RecurrentConfig):
+class TranslationConfig(TFDSConfig, CacheConfig, DecoderConfig, RecurrentConfig):
     """Attention encoder-decoder: subword tokens, BiGRU encoder, GRU decoder, beam search."""
 
     APP = "translation"
@@ -56,13 +54,6 @@ class TranslationConfig(TFDSConfig, CacheConfig, RecurrentConfig):
     embedding_dim: int = option(256, "Token embedding size (both languages)", min=1)
     embedding_dropout: float = option(0.2, "Dropout on token embeddings", min=0.0, max=0.95)
     decoder_units: int = option(256, "Decoder GRU units", min=1)
-    attention: str = option(
-        "luong", "Attention: additive (bahdanau) or multiplicative (luong)", choices=ATTENTIONS
-    )
-    attention_units: int = option(256, "Hidden size of additive attention scores", min=1)
-    input_feeding: bool = option(
-        True, "Feed the previous attentional vector into the next decoder step"
-    )
     output_dropout: float = option(
         0.3, "Dropout on the attentional vectors before the output layer", min=0.0, max=0.95
     )

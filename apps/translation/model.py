@@ -11,6 +11,7 @@ from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.losses import MaskedAccuracy
 from shared.losses import MaskedSequenceLoss
+from shared.precision import network_precision
 from shared.training import make_optimizer
 
 
@@ -41,15 +42,13 @@ def build_model(
     y = keras.layers.Dropout(config.embedding_dropout, name="target_dropout")(y)
     outputs, _ = AttentionDecoder(
         config.decoder_units,
-        attention=config.attention,
-        attention_units=config.attention_units,
-        input_feeding=config.input_feeding,
         cell=config.cell,
         l2=config.l2,
+        **config.decoder_kwargs(),
         name="decoder",
     )(y, memory, initial_state, memory_mask=ops.not_equal(source, 0))
     outputs = keras.layers.Dropout(config.output_dropout, name="output_dropout")(outputs)
-    logits = keras.layers.Dense(target_vocab_size, name="logits")(outputs)
+    logits = keras.layers.Dense(target_vocab_size, dtype="float32", name="logits")(outputs)
     return keras.Model({"source": source, "target_in": target_in}, logits, name="translation")
 
 
@@ -74,11 +73,12 @@ def build_translator(
     config: TranslationConfig, tokenizers: Tokenizers, *, steps_per_epoch: int | None = None
 ) -> TranslationModel:
     """The compiled translator owning its tokenizers: `generate` takes raw text."""
-    network = build_model(
-        config,
-        source_vocab_size=tokenizers.source.vocabulary_size,
-        target_vocab_size=tokenizers.target.vocabulary_size,
-    )
+    with network_precision(config):
+        network = build_model(
+            config,
+            source_vocab_size=tokenizers.source.vocabulary_size,
+            target_vocab_size=tokenizers.target.vocabulary_size,
+        )
     model = TranslationModel(
         network,
         tokenizers,

@@ -10,6 +10,7 @@ from shared.layers import AttentionPooling
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.pipeline import Pipeline
+from shared.precision import network_precision
 from shared.training import make_optimizer
 
 ENCODER_GRID = 4  # the small frame encoder pools to 4 x 4 positions and keeps where things are
@@ -20,6 +21,9 @@ ENCODER_FILTERS = 16
 class FrameMask(keras.layers.Layer):
     """`[frames, length]` -> bool `[batch, time]`: True for the first `length` frames of a clip.
 
+    A clip of no frames (a served all-black clip) keeps its first, black frame: a fully
+    masked row would fail the cuDNN kernel and leave the pooling nothing to average.
+
     Example:
     >>> mask = FrameMask()([frames, length])  # frames [batch, time, ...], length int [batch]
     """
@@ -27,7 +31,8 @@ class FrameMask(keras.layers.Layer):
     def call(self, inputs):
         frames, length = inputs
         steps = ops.arange(ops.shape(frames)[1], dtype="int32")
-        return steps[None, :] < ops.cast(length, "int32")[:, None]
+        length = ops.maximum(ops.cast(length, "int32"), 1)
+        return steps[None, :] < length[:, None]
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0][:2])
@@ -104,7 +109,9 @@ def build_model(config: VideoConfig, *, num_classes: int, frame_shape: tuple) ->
     else:
         x = MaskedPooling(("mean",), name="pooling")(x, mask=mask)
     x = keras.layers.Dropout(config.head_dropout, name="head_dropout")(x)
-    probabilities = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+    probabilities = keras.layers.Dense(
+        num_classes, activation="softmax", dtype="float32", name="probabilities"
+    )(x)
     return keras.Model({"frames": frames, "length": length}, probabilities, name="video")
 
 
@@ -124,7 +131,8 @@ def build_classifier(config: VideoConfig, frame_input: FrameInput) -> Pipeline:
     size = frame_input.size
     frame_shape = tuple(backbone.output.shape[1:]) if backbone is not None else (size, size, 3)
     classes = len(config.class_names)
-    network = build_model(config, num_classes=classes, frame_shape=frame_shape)
+    with network_precision(config):
+        network = build_model(config, num_classes=classes, frame_shape=frame_shape)
     pipeline = Pipeline(network, frame_input, name="video_classifier")
     return compile_model(pipeline, config, num_classes=classes)
 

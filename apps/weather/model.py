@@ -13,6 +13,9 @@ from shared.distribute import xla_possible
 from shared.layers import MaskedPooling
 from shared.layers import RecurrentStack
 from shared.pipeline import Pipeline
+from shared.precision import FLOAT32
+from shared.precision import dtype_policy
+from shared.precision import network_precision
 from shared.training import make_optimizer
 
 SECONDS_PER_DAY = 86400
@@ -75,17 +78,20 @@ def build_model(
         if config.pooled_head:  # the final step, and the mean and max over every step
             pooled = MaskedPooling(("mean", "max"), name=f"pool_{k}")(h)
             h = keras.layers.Concatenate(name=f"summary_{k}")([h[:, -1], pooled])
-        h = keras.layers.Dense(config.horizon * num_targets, name=f"head_{k}")(h)
-        member = keras.layers.Reshape((config.horizon, num_targets))(h)
-        if residual:
-            member = keras.layers.Add(name=f"from_last_value_{k}")([member, last])
-        members.append(keras.layers.Reshape((config.horizon, num_targets, 1))(member))
-    # [batch, horizon, targets, members]
-    stacked = members[0] if len(members) == 1 else keras.layers.Concatenate()(members)
-    stacked = keras.layers.Identity(name=MEMBERS)(stacked)
-    forecast = keras.layers.Reshape((config.horizon, num_targets), name="forecast")(
-        ops.mean(stacked, axis=-1)
-    )
+        # The head and all after it stay float32 under --mixed_precision: a forecast added to
+        # the last value in bfloat16 would keep about three significant digits.
+        with dtype_policy(FLOAT32):
+            h = keras.layers.Dense(config.horizon * num_targets, name=f"head_{k}")(h)
+            member = keras.layers.Reshape((config.horizon, num_targets))(h)
+            if residual:
+                member = keras.layers.Add(name=f"from_last_value_{k}")([member, last])
+            members.append(keras.layers.Reshape((config.horizon, num_targets, 1))(member))
+    with dtype_policy(FLOAT32):  # [batch, horizon, targets, members]
+        stacked = members[0] if len(members) == 1 else keras.layers.Concatenate()(members)
+        stacked = keras.layers.Identity(name=MEMBERS)(stacked)
+        forecast = keras.layers.Reshape((config.horizon, num_targets), name="forecast")(
+            ops.mean(stacked, axis=-1)
+        )
     return keras.Model({"window": window, "timestamps": timestamps}, forecast, name="weather")
 
 
@@ -155,8 +161,9 @@ def build_forecaster(config: WeatherConfig, scaler: Standardize) -> Pipeline:
     timestamps and returns the forecast in raw units. It trains the training view
     (`members_model`: every member's normalized forecast, each scored on its own); the
     forecast is the members' average (`Forecast`)."""
-    network = build_model(
-        config, num_features=len(scaler.feature_mean), target_indices=target_indices(config)
-    )
+    with network_precision(config):
+        network = build_model(
+            config, num_features=len(scaler.feature_mean), target_indices=target_indices(config)
+        )
     output = Forecast(scaler.target_mean, scaler.target_std, name="forecast")
     return compile_model(Pipeline(members_model(network), scaler, output, name="weather"), config)

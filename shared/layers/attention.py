@@ -6,7 +6,9 @@ Both layers share one interface, so decoders can switch between them:
     context, weights = attention(query, memory, keys, memory_mask)   # at every step
 
 `prepare` projects the memory once, outside the decoding loop (the costly part of additive
-attention); each step then only projects its query.
+attention); each step then only projects its query. A query may also be a whole sequence,
+`[batch, time, query_dim]`, attending at every step at once (a decoder whose recurrent layer
+ran over the whole target first); the outputs then gain the time axis.
 """
 
 import keras
@@ -27,18 +29,25 @@ class _MemoryAttention(keras.layers.Layer):
 
     def call(self, query, memory, keys=None, memory_mask=None):
         keys = self.prepare(memory) if keys is None else keys
-        scores = self.score(query, keys)  # [batch, steps]
+        sequence = len(query.shape) == 3
+        scores = self.score(query, keys)  # [batch, steps], or [batch, time, steps]
         if memory_mask is not None:
+            mask = memory_mask[:, None, :] if sequence else memory_mask
             fill = ops.full_like(scores, masked_score(scores.dtype))
-            scores = ops.where(memory_mask, scores, fill)
-        weights = ops.softmax(scores, axis=-1)
+            scores = ops.where(mask, scores, fill)
+        weights = ops.softmax(ops.cast(scores, "float32"), axis=-1)  # float32 under mixed precision
         if memory_mask is not None:  # a fully masked row attends to nothing (zero weights)
-            weights = weights * ops.cast(memory_mask, weights.dtype)
-        context = ops.einsum("bs,bsd->bd", weights, memory)
+            weights = weights * ops.cast(mask, weights.dtype)
+        equation = "bts,bsd->btd" if sequence else "bs,bsd->bd"
+        context = ops.einsum(equation, ops.cast(weights, memory.dtype), memory)
         return context, weights
 
     def compute_output_shape(self, query_shape, memory_shape, *args):
-        return (memory_shape[0], memory_shape[-1]), tuple(memory_shape[:2])
+        time = tuple(query_shape[1:-1])  # () for one query, (time,) for a sequence
+        return (
+            (memory_shape[0], *time, memory_shape[-1]),
+            (memory_shape[0], *time, memory_shape[1]),
+        )
 
 
 @keras.saving.register_keras_serializable(package="shared")
@@ -49,13 +58,15 @@ class BahdanauAttention(_MemoryAttention):
         units: int. Size of the hidden scoring layer.
 
     Call arguments:
-        query: float `[batch, query_dim]`, e.g. the decoder state.
+        query: float `[batch, query_dim]`, e.g. the decoder state, or `[batch, time,
+            query_dim]` for every step of a sequence at once.
         memory: float `[batch, steps, memory_dim]`.
         keys: the result of `prepare(memory)`; computed here when `None`.
         memory_mask: optional bool `[batch, steps]`; `False` steps get zero weight.
 
     Returns:
-        `(context [batch, memory_dim], weights [batch, steps])`, each row of weights sums to 1.
+        `(context [batch, memory_dim], weights [batch, steps])`, each row of weights sums to 1
+        (with a sequence of queries: `[batch, time, memory_dim]`, `[batch, time, steps]`).
 
     Example:
     >>> attention = BahdanauAttention(32)
@@ -65,9 +76,10 @@ class BahdanauAttention(_MemoryAttention):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.query_dense = keras.layers.Dense(units, use_bias=False, name="query")
-        self.key_dense = keras.layers.Dense(units, name="key")
-        self.score_dense = keras.layers.Dense(1, use_bias=False, name="score")
+        dense = dict(dtype=self.dtype_policy)
+        self.query_dense = keras.layers.Dense(units, use_bias=False, name="query", **dense)
+        self.key_dense = keras.layers.Dense(units, name="key", **dense)
+        self.score_dense = keras.layers.Dense(1, use_bias=False, name="score", **dense)
 
     def build(self, query_shape, memory_shape, keys_shape=None, memory_mask_shape=None):
         self.query_dense.build(query_shape)
@@ -75,7 +87,11 @@ class BahdanauAttention(_MemoryAttention):
         self.score_dense.build((*memory_shape[:-1], self.units))
 
     def score(self, query, keys):
-        hidden = ops.tanh(keys + ops.expand_dims(self.query_dense(query), 1))
+        projected = self.query_dense(query)
+        if len(query.shape) == 3:  # [batch, time, 1, units] + [batch, 1, steps, units]
+            hidden = ops.tanh(ops.expand_dims(keys, 1) + ops.expand_dims(projected, 2))
+        else:
+            hidden = ops.tanh(keys + ops.expand_dims(projected, 1))
         return ops.squeeze(self.score_dense(hidden), -1)
 
     def get_config(self):
@@ -106,11 +122,14 @@ class LuongAttention(_MemoryAttention):
         self.key_dense = None
 
     def build(self, query_shape, memory_shape, keys_shape=None, memory_mask_shape=None):
-        self.key_dense = keras.layers.Dense(query_shape[-1], use_bias=False, name="key")
+        self.key_dense = keras.layers.Dense(
+            query_shape[-1], use_bias=False, dtype=self.dtype_policy, name="key"
+        )
         self.key_dense.build(memory_shape)
 
     def score(self, query, keys):
-        scores = ops.einsum("bd,bsd->bs", query, keys)
+        equation = "btd,bsd->bts" if len(query.shape) == 3 else "bd,bsd->bs"
+        scores = ops.einsum(equation, query, keys)
         if self.scale:
             scores = scores / ops.sqrt(ops.cast(ops.shape(query)[-1], scores.dtype))
         return scores
@@ -124,10 +143,12 @@ class LuongAttention(_MemoryAttention):
 ATTENTION_LAYERS = {"bahdanau": BahdanauAttention, "luong": LuongAttention}
 
 
-def make_attention(kind: str, units: int, name: str = "attention") -> keras.layers.Layer:
+def make_attention(
+    kind: str, units: int, name: str = "attention", dtype=None
+) -> keras.layers.Layer:
     """`"bahdanau"` (additive, `units` hidden) or `"luong"` (multiplicative) attention."""
     if kind == "bahdanau":
-        return BahdanauAttention(units, name=name)
+        return BahdanauAttention(units, name=name, dtype=dtype)
     if kind == "luong":
-        return LuongAttention(name=name)
+        return LuongAttention(name=name, dtype=dtype)
     raise ValueError(f"attention must be one of {sorted(ATTENTION_LAYERS)}, got {kind!r}")

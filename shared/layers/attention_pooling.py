@@ -33,8 +33,9 @@ class AttentionPooling(keras.layers.Layer):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
-        self.hidden = keras.layers.Dense(units, activation="tanh", name="hidden")
-        self.score = keras.layers.Dense(1, use_bias=False, name="score")
+        dense = dict(dtype=self.dtype_policy)
+        self.hidden = keras.layers.Dense(units, activation="tanh", name="hidden", **dense)
+        self.score = keras.layers.Dense(1, use_bias=False, name="score", **dense)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -45,10 +46,10 @@ class AttentionPooling(keras.layers.Layer):
         scores = ops.squeeze(self.score(self.hidden(inputs)), axis=-1)  # [batch, time]
         if mask is not None:
             scores = ops.where(mask, scores, ops.full_like(scores, masked_score(scores.dtype)))
-        weights = ops.softmax(scores, axis=-1)
+        weights = ops.softmax(ops.cast(scores, "float32"), axis=-1)  # float32 when mixed
         if mask is not None:
             weights = weights * ops.cast(mask, weights.dtype)
-        pooled = ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+        pooled = ops.sum(inputs * ops.expand_dims(ops.cast(weights, inputs.dtype), -1), axis=1)
         return pooled, weights
 
     def compute_mask(self, inputs, mask=None):

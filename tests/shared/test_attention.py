@@ -59,3 +59,15 @@ def test_config_round_trip_and_model_reload(layer_cls, kwargs, tmp_path):
 def test_unknown_attention_is_named():
     with pytest.raises(ValueError, match="bahdanau"):
         make_attention("dot", 4)
+
+
+@pytest.mark.parametrize("kind", ["bahdanau", "luong"])
+def test_a_sequence_of_queries_attends_as_each_query_alone(kind):
+    layer = make_attention(kind, 7)
+    queries = RNG.normal(size=(2, 3, 5)).astype("float32")
+    context, weights = layer(queries, MEMORY, memory_mask=MASK)
+    assert context.shape == (2, 3, 4) and weights.shape == (2, 3, 6)
+    for t in range(3):
+        one_context, one_weights = layer(queries[:, t], MEMORY, memory_mask=MASK)
+        np.testing.assert_allclose(context[:, t], one_context, atol=1e-5)
+        np.testing.assert_allclose(weights[:, t], one_weights, atol=1e-6)

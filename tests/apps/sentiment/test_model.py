@@ -1,10 +1,12 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from apps.sentiment.config import SentimentConfig
 from apps.sentiment.model import build_model
 from apps.sentiment.model import compile_model
+from apps.sentiment.tokenizer import ReviewTokenizer
 
 
 @pytest.mark.parametrize("pooling", ["last", "mean_max"])
@@ -17,6 +19,14 @@ def test_padding_does_not_change_the_prediction(pooling):
     assert together.shape == (2, 3)
     np.testing.assert_allclose(together.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(together[0], alone[0], atol=1e-6)
+
+
+def test_a_review_with_no_word_left_is_one_unknown_token():
+    """Only tags or punctuation: `[UNK]`, not a fully masked row (cuDNN rejects those)."""
+    tokenizer = ReviewTokenizer(4, vocabulary=["", "[UNK]", "good", "bad"])
+    ids = tokenizer(tf.constant(["<br /><br />...", "good, bad good!", ""]))["token_ids"]
+    assert ids.numpy().tolist() == [[1, 0, 0, 0], [2, 3, 2, 1], [1, 0, 0, 0]]  # "!" unknown
+    assert tokenizer(tf.constant(["..."]))["token_ids"].numpy().tolist() == [[1]]
 
 
 def test_model_trains_and_reloads(tmp_path):

@@ -65,6 +65,7 @@ def test_two_workers_survive_a_killed_worker_and_resume(tmp_path):
         "worker": 0,
         "global_batch_size": 8,
         "learning_rate": 1e-3,
+        "dtype_policy": "float32",
     }
     config = json.loads(run.config.read_text())
     assert config["batch_size"] == 4 and config["strategy"] == "multi_worker"

@@ -18,13 +18,16 @@ from shared.losses import MaskedSequenceLoss
 SOURCE = np.array([[5, 6, 7, END_ID], [6, END_ID, 0, 0]], dtype="int32")
 
 
-def tiny_translator(attention="luong", input_feeding=True, vocab=("a", "b", "c", "d"), **kw):
+def tiny_translator(
+    attention="luong", decoder="parallel", input_feeding=False, vocab=("a", "b", "c", "d"), **kw
+):
     config = TranslationConfig(
         embedding_dim=8,
         units=6,
         decoder_units=10,
         attention=attention,
         attention_units=5,
+        decoder=decoder,
         input_feeding=input_feeding,
     )
     tokenizer = SubwordTokenizer(list(vocab))
@@ -42,10 +45,12 @@ def teacher_forced_log_probs(translator, source, target_in):
 
 
 @pytest.mark.parametrize("attention", ["luong", "bahdanau"])
-@pytest.mark.parametrize("input_feeding", [True, False])
-def test_greedy_decoding_reproduces_teacher_forcing(attention, input_feeding):
+@pytest.mark.parametrize(
+    "decoder, input_feeding", [("parallel", False), ("stepwise", True), ("stepwise", False)]
+)
+def test_greedy_decoding_reproduces_teacher_forcing(attention, decoder, input_feeding):
     """The search loop's steps compute what training computed for the same prefix."""
-    translator = tiny_translator(attention, input_feeding)
+    translator = tiny_translator(attention, decoder, input_feeding)
     result = tf.function(translator.greedy)(tf.constant(SOURCE))
     tokens = result["tokens"].numpy()
     target_in = np.concatenate([np.full((2, 1), START_ID), tokens[:, :-1]], axis=1)

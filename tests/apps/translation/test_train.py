@@ -39,6 +39,7 @@ LEARNING_FLAGS = [
     "0.01",
     "--ema_momentum",  # a few hundred steps: an average over ~500 would lag behind
     "0",
+    "--context_layer",
 ]
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.

@@ -31,6 +31,10 @@ def test_frames_after_a_clips_length_change_nothing(pooling):
     np.testing.assert_allclose(first, second, atol=1e-6)
     shorter = model({"frames": frames[:, :3], "length": np.array([3, 3], np.int32)}).numpy()
     np.testing.assert_allclose(first[1], shorter[1], atol=1e-5)
+    # A clip of no frames is its first frame alone: never a fully masked row.
+    empty = model({"frames": frames, "length": np.array([0, 1], np.int32)}).numpy()
+    np.testing.assert_allclose(empty[0], empty[1], atol=1e-5)
+    assert np.isfinite(empty).all()
 
 
 def test_clip_mean_subtraction_cancels_what_does_not_change():
