@@ -25,6 +25,7 @@ from shared.errors import UserError
 from shared.export import export_config_path
 from shared.export import export_saved_model
 from shared.plots import plot_history
+from shared.precision import export_tolerance
 from shared.precision import policy_name
 from shared.refit import refit
 from shared.refit import selection_test
@@ -121,7 +122,11 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     plot_history(result.history, run.plots / "training_curves.png", result.best_epoch)
     serving = task.serving(model, config, data)
     export_dir, loaded = export_saved_model(
-        run.export, serving.endpoints, track=serving.track, config_json=config.to_json()
+        run.export,
+        serving.endpoints,
+        track=serving.track,
+        config_json=config.to_json(),
+        atol=export_tolerance(config),
     )
     evaluation = Evaluation(config, data, loaded.signatures, run.plots, model)
     metrics = task.evaluate(evaluation)
