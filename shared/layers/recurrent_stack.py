@@ -77,9 +77,15 @@ class RecurrentStack(keras.layers.Layer):
         self.activation = activation
         self.return_sequences = return_sequences
         self.supports_masking = True
-        self.recurrent_layers = [self._make_layer(i) for i in range(num_layers)]
+        # `Bidirectional` copies the layer it wraps through Keras serialization, which inside
+        # `load_model` records objects by `id()`: a wrapped layer freed after its copy lets the
+        # next one reuse its id and be taken for it (two wrappers sharing one direction, or
+        # both directions forward). The originals stay alive, untracked, with this layer.
+        wrapped = []
+        self.recurrent_layers = [self._make_layer(i, wrapped) for i in range(num_layers)]
+        object.__setattr__(self, "_wrapped_originals", tuple(wrapped))
 
-    def _make_layer(self, index):
+    def _make_layer(self, index, wrapped):
         regularizer = keras.regularizers.L2(self.l2) if self.l2 > 0 else None
         last = index == self.num_layers - 1
         layer = _CELLS[self.cell](
@@ -96,6 +102,7 @@ class RecurrentStack(keras.layers.Layer):
             name=f"{self.cell}_{index}",
         )
         if self.bidirectional:
+            wrapped.append(layer)
             layer = keras.layers.Bidirectional(
                 layer,
                 merge_mode=self.merge_mode,

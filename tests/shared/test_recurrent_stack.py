@@ -118,3 +118,23 @@ def test_initializer_and_activation_reach_the_cells():
 def test_unknown_cell_is_rejected():
     with pytest.raises(ValueError, match="cell"):
         RecurrentStack(3, cell="transformer")
+
+
+def test_bidirectional_stacks_built_while_loading_keep_their_own_directions():
+    """Inside `load_model`, Keras records serialized objects by `id()`; a wrapped layer freed
+    (and its id reused) after `Bidirectional` copied it used to be taken for the next one:
+    'Forward layer and backward layer should have different `go_backwards` value'."""
+    import gc
+
+    from keras.src.saving.serialization_lib import ObjectSharingScope
+
+    with ObjectSharingScope():  # what load_model opens
+        stacks = []
+        for _ in range(12):
+            stacks.append(RecurrentStack(2, cell="gru", num_layers=2, bidirectional=True))
+            gc.collect()  # layers hold reference cycles: freed here, ids free for reuse
+    wrappers = [layer for stack in stacks for layer in stack.recurrent_layers]
+    directions = [d for w in wrappers for d in (w.forward_layer, w.backward_layer)]
+    assert len({id(d) for d in directions}) == len(directions)
+    assert not any(w.forward_layer.go_backwards for w in wrappers)
+    assert all(w.backward_layer.go_backwards for w in wrappers)
