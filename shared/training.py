@@ -116,6 +116,11 @@ def make_optimizer(
     return scale_loss(optimizer, config)
 
 
+def averages_weights(optimizer: keras.optimizers.Optimizer) -> bool:
+    """Whether `optimizer` (or the one a `LossScaleOptimizer` wraps) keeps a weight average."""
+    return getattr(getattr(optimizer, "inner_optimizer", optimizer), "use_ema", False)
+
+
 def fit(
     model: keras.Model,
     train_data: tf.data.Dataset,
@@ -138,7 +143,7 @@ def fit(
     verbose = _resolve_verbose(verbose)
     if not (state and state.get("stop_reason")) and len(history) < config.epochs:
         best, wait = best_and_wait(history, monitor, mode)
-        averaging = getattr(model.optimizer, "use_ema", False)
+        averaging = averages_weights(model.optimizer)
         # Bucketed datasets have an unknown number of batches; the end of one is expected.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         model.fit(

@@ -338,3 +338,21 @@ def test_a_state_steps_back_one_epoch_or_to_the_start(tmp_path):
         roll_back(tmp_path, 1)
     roll_back(tmp_path, 0)
     assert load_state(tmp_path) is None
+
+
+def test_mixed_float16_on_a_gpu_scales_the_loss_and_keeps_the_weight_average(monkeypatch):
+    """With a GPU visible, --mixed_precision means float16: the optimizer comes wrapped in a
+    LossScaleOptimizer, and fit still sees (and swaps in) the inner optimizer's average."""
+    from shared import precision
+    from shared.training import averages_weights
+
+    config = BaseConfig(mixed_precision=True, ema_momentum=0.99)
+    assert precision.policy_name(config) == "mixed_bfloat16"  # no GPU here
+    assert averages_weights(make_optimizer(config))
+    monkeypatch.setattr(precision, "gpu_visible", lambda: True)
+    assert precision.policy_name(config) == "mixed_float16"
+    optimizer = make_optimizer(config)
+    assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    assert averages_weights(optimizer) and not optimizer.use_ema  # the wrapper has none itself
+    assert not averages_weights(make_optimizer(BaseConfig(mixed_precision=True)))
+    assert precision.export_tolerance(config) > precision.export_tolerance(BaseConfig())
