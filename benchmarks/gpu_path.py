@@ -21,7 +21,6 @@ Nothing here says how fast a GPU is: nobody has timed these apps on one.
 
 import argparse
 import dataclasses
-import importlib
 import sys
 import tempfile
 import time
@@ -32,6 +31,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from scale import write_data  # noqa: E402
+
+from tuning.search import APPS  # noqa: E402
+from tuning.search import load_app  # noqa: E402
 
 # What every run needs here (no downloads; the generated data's own columns and words).
 SETUP = {
@@ -45,16 +47,6 @@ VARIANTS = {
     "weather": {"recurrent dropout 0.1": dict(recurrent_dropout=0.1)},
 }
 MIXED = {"mixed precision (bfloat16)": dict(mixed_precision=True)}
-APPS = ("sentiment", "translation", "weather", "speech", "captioning", "video")
-
-
-def task_for(app: str):
-    module = importlib.import_module(f"apps.{app}.task")
-    return next(
-        value()
-        for name, value in vars(module).items()
-        if name.endswith("Task") and getattr(value, "__module__", "") == module.__name__
-    )
 
 
 def batch_size(batch) -> int:
@@ -81,7 +73,7 @@ def measure(app: str, steps: int, work: Path) -> list[tuple]:
     """Rows of (app, variant, kernels, examples/s) for the default and each variant."""
     from shared.cudnn import cudnn_report
 
-    task = task_for(app)
+    task, _ = load_app(app)
     data_dir = write_data(app, 1, work / app)
     config = task.config_class(
         data_dir=str(data_dir), output_dir=str(work / f"run-{app}"), **SETUP.get(app, {})

@@ -137,17 +137,11 @@ def peak_rss_mb() -> float:
 
 def measure(app: str, data_dir: Path, output: Path, cache: Path) -> dict:
     """Train `app` on `data_dir` with every stage timed; returns {stage: (seconds, peak MB)}."""
-    import importlib
-
     from shared.cli import parse_config
     from shared.runner import train
+    from tuning.search import load_app
 
-    task_module = importlib.import_module(f"apps.{app}.task")
-    task = next(
-        value()
-        for name, value in vars(task_module).items()
-        if name.endswith("Task") and value.__module__ == task_module.__name__
-    )
+    task, _ = load_app(app)
     stages: dict[str, list[float]] = {}
 
     def timed(name, function):

@@ -30,6 +30,7 @@ from tests.apps.video.conftest import small_motion
 from tests.apps.weather.conftest import messy
 from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
+from tuning.search import load_app
 
 # Per app: the data the tests generate, and the size fields that make the model small.
 SMALL = {
@@ -78,17 +79,6 @@ def write_data(app: str, root: Path) -> Path:
     return small_motion(root, train=3, test=1)
 
 
-def task_for(app: str):
-    import importlib
-
-    module = importlib.import_module(f"apps.{app}.task")
-    return next(
-        value()
-        for name, value in vars(module).items()
-        if name.endswith("Task") and name != "Task" and isinstance(value, type)
-    )
-
-
 @dataclasses.dataclass
 class Prepared:
     task: Any
@@ -102,7 +92,7 @@ class Prepared:
 def prepared(request, tmp_path_factory) -> Prepared:
     """One app's task with its data loaded, preprocessing fitted and datasets made."""
     app, root = request.param, tmp_path_factory.mktemp(request.param)
-    task = task_for(app)
+    task, _ = load_app(app)
     config = task.config_class(
         data_dir=str(write_data(app, root / "data")), output_dir=str(root / "run"), **SMALL[app]
     )
