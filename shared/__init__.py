@@ -2,5 +2,6 @@
 
 import os
 
-# Quieter TensorFlow start-up (C++ INFO/WARNING logs); an explicit user setting wins.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ log lines (INFO to ERROR) are hidden unless the user sets a level.
+USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

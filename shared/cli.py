@@ -21,8 +21,24 @@ from shared.config import load_config_file
 from shared.errors import UserError
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` keeps the description's lines (its usage examples) and adds each flag's
+    default, unless its help text already says what the default is."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if "default" in (action.help or "").lower():
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """An `ArgumentParser` whose errors are a single line on stderr, exit status 2."""
+    """An `ArgumentParser` whose errors are a single line on stderr, exit status 2, and that
+    takes every flag only as spelled in full (`--epoch 1` is an error, not `--epochs 1`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -73,9 +89,7 @@ def build_parser(
     cls: type, description: Optional[str], prog: Optional[str] = None
 ) -> ArgumentParser:
     """An argparse parser with one flag per field of the config dataclass `cls`."""
-    parser = ArgumentParser(
-        prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
-    )
+    parser = ArgumentParser(prog=prog, description=description)
     parser.add_argument(
         "--config",
         metavar="FILE.json",
@@ -108,6 +122,38 @@ def parse_config(
         return cls(**values)
     except ValueError as error:
         parser.error(str(error))
+
+
+# Config fields that say where the data come from; `evaluate` may point them elsewhere.
+DATA_SOURCE_FIELDS = ("data_dir", "csv", "tfds_data_dir")
+
+
+def parse_evaluate(
+    cls: type, argv: Optional[Sequence[str]], description: Optional[str], prog: str
+) -> argparse.Namespace:
+    """`evaluate`'s flags: `--run_dir` and the config's data-source fields."""
+    parser = ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for name in DATA_SOURCE_FIELDS:
+        if name in fields:
+            help_text = fields[name].metadata["help"]
+            parser.add_argument(f"--{name}", help=f"Evaluate on other data. {help_text}")
+    return parser.parse_args(argv)
+
+
+def parse_predict(
+    cls: type, argv: Optional[Sequence[str]], description: Optional[str], prog: str
+) -> argparse.Namespace:
+    """`predict`'s flags: `--run_dir`, the inputs the config class declares, and `--top` for
+    a classifier of many classes."""
+    parser = ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    metavar, help_text = cls.PREDICT_INPUTS
+    parser.add_argument("inputs", nargs="+", metavar=metavar, help=help_text)
+    if cls.PREDICT_TOP:
+        parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
+    return parser.parse_args(argv)
 
 
 def command(main: Callable[..., int]) -> Callable[..., int]:

@@ -63,6 +63,9 @@ class BaseConfig:
 
     # The app whose config this is: written into config.json, checked when one is read back.
     APP: ClassVar[str] = ""
+    # The `predict` command's positional inputs (metavar, help), and whether it takes `--top`.
+    PREDICT_INPUTS: ClassVar[tuple[str, str]] = ("INPUT", "Input file or string")
+    PREDICT_TOP: ClassVar[bool] = False
 
     # Data and run directory.
     data_dir: Optional[str] = option(

@@ -4,6 +4,7 @@ The run directory is an argument, never read from a global, so one process can r
 trainings (a tuner's trials) side by side, each into its own directory.
 """
 
+import argparse
 import dataclasses
 import math
 import shutil
@@ -18,8 +19,10 @@ import tensorflow as tf
 from shared import distribute
 from shared import io
 from shared import sharding
-from shared.cli import ArgumentParser
+from shared.cli import DATA_SOURCE_FIELDS
 from shared.cli import parse_config
+from shared.cli import parse_evaluate
+from shared.cli import parse_predict
 from shared.config import load_config_file
 from shared.errors import UserError
 from shared.export import export_config_path
@@ -30,6 +33,7 @@ from shared.precision import policy_name
 from shared.refit import refit
 from shared.refit import selection_test
 from shared.run_dir import RunDir
+from shared.run_lock import run_lock
 from shared.task import Datasets
 from shared.task import Evaluation
 from shared.task import Task
@@ -51,8 +55,6 @@ RUN_KEYS = (
     "distribution",
     "refit",
 )
-# Config fields that say where the data come from; `evaluate` may point them elsewhere.
-DATA_SOURCE_FIELDS = ("data_dir", "csv", "tfds_data_dir")
 
 
 # === train ===
@@ -71,7 +73,14 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     """
     placement = distribute.place(config)  # before TensorFlow's first op
     data, config = task.load_data(config)  # checks the data before anything is written
-    run, resuming = prepare_run(config, placement.run_root(run_dir or config.output_dir))
+    root = placement.run_root(run_dir or config.output_dir)
+    with run_lock(root, f"python -m apps.{task.name}.train"):
+        return _train(task, config, data, root, placement)
+
+
+def _train(task: Task, config: Any, data: Any, root: Path, placement: distribute.Placement) -> dict:
+    """`train` after the data are checked, with the run directory locked."""
+    run, resuming = prepare_run(config, root)
     placement.join(config, run.resume_state)
     preprocessor = _preprocessor(task, config, data, run, resuming, placement)
     step_config = placement.step_config(config)
@@ -193,9 +202,12 @@ def _preprocessor(
 
 def train_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
     """`python -m apps.<app>.train`: flags from the config class, then `train`."""
-    config = parse_config(
-        task.config_class, argv, description, prog=f"python -m apps.{task.name}.train"
-    )
+    prog = f"python -m apps.{task.name}.train"
+    return run_train(task, parse_config(task.config_class, argv, description, prog=prog))
+
+
+def run_train(task: Task, config: Any) -> int:
+    """`train` with parsed flags, and the command's closing line."""
     metrics = train(task, config)
     if "export" not in metrics:  # a worker other than the chief
         worker = metrics["distribution"]["worker"]
@@ -216,6 +228,13 @@ def evaluate(task: Task, run_dir: Path, **data_source: Optional[str]) -> dict:
     describe training (`RUN_KEYS` and the task's `training_keys`).
     """
     run = RunDir(Path(run_dir))
+    load_export(task, run, "evaluate")  # a run directory of this app, before it is locked
+    with run_lock(run.root, f"python -m apps.{task.name}.evaluate"):
+        return _evaluate(task, run, data_source)
+
+
+def _evaluate(task: Task, run: RunDir, data_source: dict) -> dict:
+    """`evaluate` with the run directory locked."""
     export_dir, config = load_export(task, run, "evaluate")
     # One process reads the whole data, whatever cluster trained the run.
     config = dataclasses.replace(config, strategy="default", devices=())
@@ -247,14 +266,13 @@ def evaluate(task: Task, run_dir: Path, **data_source: Optional[str]) -> dict:
 
 def evaluate_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
     """`python -m apps.<app>.evaluate --run_dir RUN [--data_dir DIR ...]`."""
-    parser = ArgumentParser(prog=f"python -m apps.{task.name}.evaluate", description=description)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    fields = {f.name: f for f in dataclasses.fields(task.config_class)}
-    for name in DATA_SOURCE_FIELDS:
-        if name in fields:
-            help_text = fields[name].metadata["help"]
-            parser.add_argument(f"--{name}", help=f"Evaluate on other data. {help_text}")
-    args = vars(parser.parse_args(argv))
+    prog = f"python -m apps.{task.name}.evaluate"
+    return run_evaluate(task, parse_evaluate(task.config_class, argv, description, prog))
+
+
+def run_evaluate(task: Task, args: argparse.Namespace) -> int:
+    """`evaluate` with parsed flags, and the command's closing line."""
+    args = vars(args)
     run_dir = Path(args.pop("run_dir"))
     metrics = evaluate(task, run_dir, **args)
     print(f"{task.summary(metrics)} -> {RunDir(run_dir).metrics}")
@@ -266,12 +284,12 @@ def evaluate_command(task: Task, argv: Optional[Sequence[str]], description: str
 
 def predict_command(task: Task, argv: Optional[Sequence[str]], description: str) -> int:
     """`python -m apps.<app>.predict --run_dir RUN INPUT...` with the newest export."""
-    parser = ArgumentParser(prog=f"python -m apps.{task.name}.predict", description=description)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
-    metavar, help_text = task.predict_inputs
-    parser.add_argument("inputs", nargs="+", metavar=metavar, help=help_text)
-    task.add_predict_arguments(parser)
-    args = parser.parse_args(argv)
+    prog = f"python -m apps.{task.name}.predict"
+    return run_predict(task, parse_predict(task.config_class, argv, description, prog))
+
+
+def run_predict(task: Task, args: argparse.Namespace) -> int:
+    """`predict` with parsed flags."""
     export_dir, config = load_export(task, RunDir(Path(args.run_dir)), "predict")
     task.predict(tf.saved_model.load(str(export_dir)).signatures, config, args)
     return 0

@@ -15,7 +15,8 @@ The steps, in the order the runner calls them:
     summary            the one-line result
     predict            the `predict` command's readable output
 Optional: `describe_training` (figures of the trained model for `metrics.json`, such as
-throughput in the app's own units) and `add_predict_arguments`.
+throughput in the app's own units). The `predict` command's inputs are declared by the
+config class (`PREDICT_INPUTS`, `PREDICT_TOP`): flags are parsed before TensorFlow loads.
 
 Resume needs nothing from the app: the runner saves the freshly built model (preprocessor
 included) once, and an interrupted run takes its preprocessor from there.
@@ -123,8 +124,6 @@ class Task(abc.ABC, Generic[ConfigT, DataT, PreprocessorT]):
     # Config fields that what `fit_preprocessing` learns depends on: a tuning search fits the
     # preprocessor again for a trial that changes one of them (and once otherwise).
     preprocessing_fields: ClassVar[tuple[str, ...]] = ()
-    # The `predict` command's positional inputs: (metavar, help).
-    predict_inputs: ClassVar[tuple[str, str]] = ("INPUT", "Input file or string")
 
     @property
     def name(self) -> str:
@@ -170,9 +169,6 @@ class Task(abc.ABC, Generic[ConfigT, DataT, PreprocessorT]):
     @abc.abstractmethod
     def summary(self, metrics: dict) -> str:
         """The one-line result that `train` and `evaluate` print."""
-
-    def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Extra flags of the `predict` command (its inputs are already declared)."""
 
     @abc.abstractmethod
     def predict(

@@ -30,7 +30,7 @@ def run_clean_client(code: str, *args: str, cwd: Path) -> dict:
 KERAS_CLIENT = """
 import importlib, sys
 import keras, numpy as np
-importlib.import_module("apps." + sys.argv[1])  # registers the app's layers
+importlib.import_module("apps." + sys.argv[1] + ".model")  # registers the app's layers
 model = keras.saving.load_model(sys.argv[2])  # safe_mode on: no lambdas, no pickles
 inputs = dict(np.load(sys.argv[3]))
 outputs = model.predict(inputs.pop("x") if list(inputs) == ["x"] else inputs)
@@ -57,7 +57,7 @@ def predict_in_a_fresh_process(app: str, model_path: Path, inputs: Any, tmp: Pat
 GENERATE_CLIENT = """
 import importlib, json, pathlib, sys
 import keras
-importlib.import_module("apps." + sys.argv[1])  # registers the app's layers
+importlib.import_module("apps." + sys.argv[1] + ".model")  # registers the app's layers
 model = keras.saving.load_model(sys.argv[2])  # safe_mode on: no lambdas, no pickles
 inputs = json.loads(sys.argv[3])
 if sys.argv[4] == "files":

@@ -14,7 +14,6 @@ hands out trials and writes the results) or as a worker (any other id: runs tria
 import argparse
 import dataclasses
 import importlib
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Sequence
 from shared import io
 from shared.cli import command
 from shared.cli import parse_config
+from shared.commands import load_task
 from shared.errors import UserError
 from shared.runner import train
 from shared.task import Task
@@ -44,15 +44,8 @@ PROJECT = "search"  # the Keras Tuner project folder inside --output_dir
 
 def load_app(app: str) -> tuple[Task, str]:
     """The app's Task and its default search space (`SEARCH_SPACE` next to its config)."""
-    module = importlib.import_module(f"apps.{app}.task")
-    tasks = [
-        value
-        for value in vars(module).values()
-        if inspect.isclass(value) and issubclass(value, Task) and value is not Task
-    ]
-    task = tasks[0]()
     space = importlib.import_module(f"apps.{app}.config").SEARCH_SPACE
-    return task, space
+    return load_task(app), space
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> tuple[argparse.Namespace, list[str]]:

@@ -1,4 +1,5 @@
-"""Image captioning. Importing the package registers the layers a saved model holds:
-`import apps.captioning`, then `keras.saving.load_model(".../best.keras").generate([...])`."""
+"""Image captioning. Importing `apps.captioning.model` registers the layers a saved model holds:
+`import apps.captioning.model`, then `keras.saving.load_model(".../best.keras").generate([...])`.
 
-from apps.captioning import model as _model  # noqa: F401
+The package itself imports nothing, so `python -m apps.captioning.train --help` answers before
+TensorFlow loads."""

@@ -25,6 +25,7 @@ class CaptioningConfig(TFDSConfig, GroupedFilesConfig, DecoderConfig, BackboneCo
     """Show, Attend and Tell: CNN feature grid, attention LSTM decoder, beam search."""
 
     APP = "captioning"
+    PREDICT_INPUTS = ("IMAGE", "JPEG or PNG image file(s)")
     SMALL_CNN_SIZE = 128
 
     output_dir: str = option("runs/captioning", "Run directory")

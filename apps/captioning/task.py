@@ -47,7 +47,6 @@ class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
     )
     config_class = CaptioningConfig
     training_keys = ("data", "vocabulary_size", "train_captions_per_second")
-    predict_inputs = ("IMAGE", "JPEG or PNG image file(s)")
 
     def load_data(self, config: CaptioningConfig) -> tuple[CaptionData, CaptioningConfig]:
         check_weights(config)  # before the run directory is touched

@@ -1,4 +1,5 @@
-"""Review sentiment. Importing the package registers the layers a saved model holds:
-`import apps.sentiment`, then `keras.saving.load_model(".../checkpoints/best.keras")`."""
+"""Review sentiment. Importing `apps.sentiment.model` registers the layers a saved model holds:
+`import apps.sentiment.model`, then `keras.saving.load_model(".../checkpoints/best.keras")`.
 
-from apps.sentiment import model as _model  # noqa: F401
+The package itself imports nothing, so `python -m apps.sentiment.train --help` answers before
+TensorFlow loads."""

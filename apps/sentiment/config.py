@@ -22,6 +22,7 @@ class SentimentConfig(TFDSConfig, RecurrentConfig):
     """Review sentiment with an embedding, a recurrent block and a softmax head."""
 
     APP = "sentiment"
+    PREDICT_INPUTS = ("INPUT", "Text file or review string")
     output_dir: str = option("runs/sentiment", "Run directory")
     tfds_name: str = option(
         "imdb_reviews",

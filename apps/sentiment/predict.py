@@ -3,18 +3,9 @@
 python -m apps.sentiment.predict --run_dir runs/sentiment review.txt "A wonderful film."
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.sentiment.task import SentimentTask
-from shared.cli import command
-from shared.runner import predict_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return predict_command(SentimentTask(), argv, __doc__)
-
+main = app_command("sentiment", "predict", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -32,7 +32,6 @@ class SentimentTask(Task[SentimentConfig, Splits, ReviewTokenizer]):
     preprocessing_fields = ("vocab_size",)  # the vocabulary
     config_class = SentimentConfig
     training_keys = ("vocabulary_size",)
-    predict_inputs = ("INPUT", "Text file or review string")
 
     def load_data(self, config: SentimentConfig) -> tuple[Splits, SentimentConfig]:
         splits = load_splits(config)

@@ -1,4 +1,5 @@
-"""Keyword recognition. Importing the package registers the layers a saved model holds:
-`import apps.speech`, then `keras.saving.load_model(".../checkpoints/best.keras")`."""
+"""Keyword recognition. Importing `apps.speech.model` registers the layers a saved model holds:
+`import apps.speech.model`, then `keras.saving.load_model(".../checkpoints/best.keras")`.
 
-from apps.speech import model as _model  # noqa: F401
+The package itself imports nothing, so `python -m apps.speech.train --help` answers before
+TensorFlow loads."""

@@ -24,6 +24,8 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, CacheConfig, RecurrentConfig)
     """Keyword recognition: log-mel features, conv front end, recurrent block, attention pooling."""
 
     APP = "speech"
+    PREDICT_INPUTS = ("WAV", "WAV file (any rate or format)")
+    PREDICT_TOP = True
     output_dir: str = option("runs/speech", "Run directory")
     cache_dir: str = default(CacheConfig, "cache_dir", str(CACHE_ROOT / "speech"))
     tfds_name: str = option(

@@ -6,18 +6,9 @@ With folder data, the test clips are also sent to both endpoints (float waveform
 bytes) and `export_check` reports how often the two give the same label.
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.speech.task import SpeechTask
-from shared.cli import command
-from shared.runner import evaluate_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return evaluate_command(SpeechTask(), argv, __doc__)
-
+main = app_command("speech", "evaluate", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -38,7 +38,6 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
     # where accuracy went on from 0.50 to 0.63 by epoch 20 (seed 2, FSDD, lucas held out).
     selection_metric = "val_accuracy"
     selection_mode = "max"
-    predict_inputs = ("WAV", "WAV file (any rate or format)")
     # The feature statistics are per band of these features.
     preprocessing_fields = (
         "sample_rate",
@@ -115,9 +114,6 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
             f"test accuracy {metrics['accuracy']:.4f}, top-2 {metrics['top2_accuracy']:.4f} "
             f"(majority baseline {metrics['baseline_majority']['accuracy']:.4f})"
         )
-
-    def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
 
     def predict(
         self,

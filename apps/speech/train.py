@@ -4,18 +4,9 @@ python -m apps.speech.train                               # TFDS speech_commands
 python -m apps.speech.train --data_dir DIR                # DIR/<split>/<label>/*.wav
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.speech.task import SpeechTask
-from shared.cli import command
-from shared.runner import train_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return train_command(SpeechTask(), argv, __doc__)
-
+main = app_command("speech", "train", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Translation. Importing the package registers the layers a saved model holds:
-`import apps.translation`, then `keras.saving.load_model(".../best.keras").generate([...])`."""
+"""Translation. Importing `apps.translation.model` registers the layers a saved model holds:
+`import apps.translation.model`, then `keras.saving.load_model(".../best.keras").generate([...])`.
 
-from apps.translation import model as _model  # noqa: F401
+The package itself imports nothing, so `python -m apps.translation.train --help` answers before
+TensorFlow loads."""

@@ -25,6 +25,7 @@ class TranslationConfig(TFDSConfig, CacheConfig, DecoderConfig, RecurrentConfig)
     """Attention encoder-decoder: subword tokens, BiGRU encoder, GRU decoder, beam search."""
 
     APP = "translation"
+    PREDICT_INPUTS = ("INPUT", "Sentence or text file (one sentence per line)")
 
     output_dir: str = option("runs/translation", "Run directory")
     cache_dir: str = default(CacheConfig, "cache_dir", str(CACHE_ROOT / "translation"))
@@ -78,7 +79,7 @@ class TranslationConfig(TFDSConfig, CacheConfig, DecoderConfig, RecurrentConfig)
     warmup_epochs: float = option(
         1.0,
         "With --cosine_decay, first raise the learning rate linearly from 0 over this many "
-        "epochs (high rates at the start saturate the attention)",
+        "epochs, at most half of --epochs (high rates at the start saturate the attention)",
         min=0.0,
     )
     cell: str = default(
@@ -91,8 +92,9 @@ class TranslationConfig(TFDSConfig, CacheConfig, DecoderConfig, RecurrentConfig)
         super().__post_init__()
         if self.cell not in DECODER_CELLS:
             raise ValueError(f"--cell {self.cell}: the attention decoder takes gru or lstm")
-        if self.cosine_decay and self.warmup_epochs >= self.epochs:
-            raise ValueError(
-                f"--warmup_epochs {self.warmup_epochs:g} must be below --epochs {self.epochs} "
-                f"(the cosine decay follows the warm-up); lower it or pass --no-cosine_decay"
-            )
+
+    @property
+    def warmup(self) -> float:
+        """The warm-up in epochs: `--warmup_epochs`, at most half of `--epochs` (so the
+        one-epoch smoke run still decays)."""
+        return min(self.warmup_epochs, self.epochs / 2)

@@ -6,18 +6,9 @@ The test sentences are sent to the export's `translate_with_attention` signature
 serving client would send them, so the BLEU reported is the served model's.
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.translation.task import TranslationTask
-from shared.cli import command
-from shared.runner import evaluate_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return evaluate_command(TranslationTask(), argv, __doc__)
-
+main = app_command("translation", "evaluate", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -58,7 +58,7 @@ def compile_model(
     """Adam; with `steps_per_epoch` and `--cosine_decay`: warm-up, then a cosine to 1%."""
     decay_steps = warmup_steps = None
     if config.cosine_decay and steps_per_epoch:
-        warmup_steps = int(config.warmup_epochs * steps_per_epoch)
+        warmup_steps = int(config.warmup * steps_per_epoch)
         decay_steps = config.epochs * steps_per_epoch - warmup_steps
     optimizer = make_optimizer(config, decay_steps=decay_steps, warmup_steps=warmup_steps or 0)
     model.compile(

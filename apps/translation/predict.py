@@ -3,18 +3,9 @@
 python -m apps.translation.predict --run_dir runs/translation "A dog runs in the snow." notes.txt
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.translation.task import TranslationTask
-from shared.cli import command
-from shared.runner import predict_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return predict_command(TranslationTask(), argv, __doc__)
-
+main = app_command("translation", "predict", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -36,7 +36,6 @@ class TranslationTask(Task[TranslationConfig, Splits, Tokenizers]):
     preprocessing_fields = ("vocab_size", "lowercase", "vocab_sample_pairs", "max_length")
     config_class = TranslationConfig
     training_keys = ("data", "vocabularies", "train_target_tokens_per_second")
-    predict_inputs = ("INPUT", "Sentence or text file (one sentence per line)")
 
     def load_data(self, config: TranslationConfig) -> tuple[Splits, TranslationConfig]:
         return load_splits(config), config

@@ -4,18 +4,9 @@ python -m apps.translation.train                          # TFDS wmt14_translate
 python -m apps.translation.train --data_dir DIR           # DIR/train.tsv, DIR/test.tsv
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.translation.task import TranslationTask
-from shared.cli import command
-from shared.runner import train_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return train_command(TranslationTask(), argv, __doc__)
-
+main = app_command("translation", "train", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Video classification. Importing the package registers the layers a saved model holds:
-`import apps.video`, then `keras.saving.load_model(".../checkpoints/best.keras")`."""
+"""Video classification. Importing `apps.video.model` registers the layers a saved model holds:
+`import apps.video.model`, then `keras.saving.load_model(".../checkpoints/best.keras")`.
 
-from apps.video import model as _model  # noqa: F401
+The package itself imports nothing, so `python -m apps.video.train --help` answers before
+TensorFlow loads."""

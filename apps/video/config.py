@@ -25,6 +25,8 @@ class VideoConfig(TFDSConfig, GroupedFilesConfig, BackboneConfig, RecurrentConfi
     """Per-frame CNN features, a masked recurrent block over time, attention pooling."""
 
     APP = "video"
+    PREDICT_INPUTS = ("CLIP", "Video file(s) or folder(s) of frame images")
+    PREDICT_TOP = True
     SMALL_CNN_SIZE = 64
 
     output_dir: str = option("runs/video", "Run directory")

@@ -45,7 +45,6 @@ SPLITS = ("train", "val", "test")
 class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
     config_class = VideoConfig
     training_keys = ("data", "bag_of_frames")
-    predict_inputs = ("CLIP", "Video file(s) or folder(s) of frame images")
     # What the clip cache holds depends on these (a search that changes one reads the clips again).
     preprocessing_fields = (
         "backbone",
@@ -228,9 +227,6 @@ class VideoTask(Task[VideoConfig, VideoData, FrameInput]):
             f"test accuracy {metrics['accuracy']:.4f} ({bag_text}majority baseline "
             f"{metrics['baseline_majority']['accuracy']:.4f})"
         )
-
-    def add_predict_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--top", type=int, default=3, help="Most probable classes to show")
 
     def predict(
         self,

@@ -5,18 +5,9 @@ python -m apps.video.train --data_dir DIR                    # DIR/<split>/<labe
 python -m apps.video.train --data_dir DIR --backbone_weights none   # no pretrained CNN
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.video.task import VideoTask
-from shared.cli import command
-from shared.runner import train_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return train_command(VideoTask(), argv, __doc__)
-
+main = app_command("video", "train", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Weather forecasting. Importing the package registers the layers a saved model holds:
-`import apps.weather`, then `keras.saving.load_model(".../checkpoints/best.keras")`."""
+"""Weather forecasting. Importing `apps.weather.model` registers the layers a saved model holds:
+`import apps.weather.model`, then `keras.saving.load_model(".../checkpoints/best.keras")`.
 
-from apps.weather import model as _model  # noqa: F401
+The package itself imports nothing, so `python -m apps.weather.train --help` answers before
+TensorFlow loads."""

@@ -32,6 +32,7 @@ class WeatherConfig(RecurrentConfig):
     """Multivariate, multi-horizon forecasting of target columns from a window of the past."""
 
     APP = "weather"
+    PREDICT_INPUTS = ("CSV", "Recent observations")
     output_dir: str = option("runs/weather", "Run directory")
     csv: Optional[str] = option(
         None, "A CSV file to use (else the one *.csv in --data_dir, else the Jena climate data)"

@@ -3,18 +3,9 @@
 python -m apps.weather.evaluate --run_dir runs/weather [--data_dir DIR | --csv FILE]
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.weather.task import WeatherTask
-from shared.cli import command
-from shared.runner import evaluate_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return evaluate_command(WeatherTask(), argv, __doc__)
-
+main = app_command("weather", "evaluate", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

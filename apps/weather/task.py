@@ -35,7 +35,6 @@ class WeatherTask(Task[WeatherConfig, WeatherData, Standardize]):
     config_class = WeatherConfig
     # Early stopping watches the validation MAE of the average forecast, the exported model.
     selection_metric = "val_mae"
-    predict_inputs = ("CSV", "Recent observations")
 
     def load_data(self, config: WeatherConfig) -> tuple[WeatherData, WeatherConfig]:
         return load_data(config)

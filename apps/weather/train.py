@@ -4,18 +4,9 @@ python -m apps.weather.train                                   # Jena climate (d
 python -m apps.weather.train --data_dir DIR --target_columns TEMP
 """
 
-from typing import Optional
-from typing import Sequence
+from shared.commands import app_command
 
-from apps.weather.task import WeatherTask
-from shared.cli import command
-from shared.runner import train_command
-
-
-@command
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return train_command(WeatherTask(), argv, __doc__)
-
+main = app_command("weather", "train", __doc__)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,7 +1,13 @@
-"""Every app's commands answer `--help`; `train --help` lists every config field."""
+"""Every app's commands answer `--help`, keep the usage examples' lines, show each default once;
+`train --help` lists every config field; a flag typo is answered before TensorFlow loads; and
+start-up prints none of TensorFlow's C++ log lines."""
 
 import dataclasses
 import importlib
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,6 +32,58 @@ def config_class(app: str) -> type:
         and getattr(value, "APP", None) == app
     ]
     return found
+
+
+def test_help_keeps_the_usage_lines_and_shows_each_default_once(capsys):
+    train = importlib.import_module("apps.weather.train")
+    with pytest.raises(SystemExit):
+        train.main(["--help"])
+    text = capsys.readouterr().out
+    assert "\npython -m apps.weather.train --data_dir DIR --target_columns TEMP\n" in text
+    assert "(default: runs/weather)" in text
+    lines = " ".join(text.split())  # help texts wrap
+    assert "(default: all GPUs)" in lines and "(default: all GPUs) (default:" not in lines
+    assert "the app's standard data set (default: None)" not in lines
+
+
+TYPOS = """
+import importlib, sys
+results = []
+for app in sys.argv[1:]:
+    for command, typo in (("train", "--epoch"), ("evaluate", "--run_di"), ("predict", "--topp")):
+        try:
+            importlib.import_module(f"apps.{app}.{command}").main([typo, "1"])
+        except SystemExit as exit:
+            results.append(exit.code)
+print(results, "tensorflow" in sys.modules)
+"""
+
+
+def test_a_flag_typo_is_answered_before_tensorflow_loads():
+    """Abbreviations are typos too (`--epoch 1` is not `--epochs 1`)."""
+    done = subprocess.run(
+        [sys.executable, "-c", TYPOS, *APPS], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == f"{[2] * 3 * len(APPS)} False"
+    assert "unrecognized arguments: --epoch 1" in done.stderr
+
+
+def test_start_up_prints_no_tensorflow_log_lines(tmp_path):
+    """TensorFlow starts (after the flags are checked) without its C++ log lines, unless the
+    user sets `TF_CPP_MIN_LOG_LEVEL`."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    argv = [sys.executable, "-m", "apps.sentiment.predict", "--run_dir", str(tmp_path), "Fine."]
+    done = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert done.returncode == 1
+    assert done.stderr == f"error: {tmp_path}: no config.json; is this a run directory?\n"
+    script = textwrap.dedent("""
+        import os, shared
+        from shared.commands import start_tensorflow
+        start_tensorflow()
+    """)
+    env["TF_CPP_MIN_LOG_LEVEL"] = "0"  # the user asks for them
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert "I0000 " in done.stderr or "E0000 " in done.stderr
 
 
 @pytest.mark.parametrize("app", APPS)
