@@ -1,6 +1,7 @@
 """`tf.data` steps shared by the apps, written as small functions or `dataset.apply` factories."""
 
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -172,17 +173,22 @@ def validation_by_group(
 ) -> tuple[list, list, dict]:
     """Train and validation `items` (named `names`) with no group on both sides, and a report.
 
-    `pattern` (`--group_pattern`) names each item's group; without one, the first of
-    `conventions` (name -> regex) that matches every name is used. When none does, a random
-    split by item is made, which measures accuracy on groups training has seen, and says so.
+    `pattern` (`--group_pattern`) names each item's group; without one, the one of
+    `conventions` (name -> regex) that matches the most names, if it matches at least half of
+    them. Names it does not match (a stray file) have no known group: they train, never
+    validate, and are counted and named. When no convention fits, a random split by item is
+    made, which measures accuracy on groups training has seen, and says so.
     `noun` is what a group is (a speaker, a video group) in the printed summary.
     """
     source = "--group_pattern"
     if not pattern:
-        for convention, candidate in conventions.items():
-            if names and all(re.search(candidate, name) for name in names):
-                pattern, source = candidate, f"{convention} file names"
-                break
+        matches = {
+            convention: sum(bool(re.search(candidate, name)) for name in names)
+            for convention, candidate in conventions.items()
+        }
+        best = max(matches, key=matches.get, default=None)
+        if best is not None and matches[best] * 2 >= len(names) > 0:
+            pattern, source = conventions[best], f"{best} file names"
     if not pattern:
         print(
             f"Validation: a random {fraction:.0%} of train/ (file names do not name the "
@@ -191,7 +197,10 @@ def validation_by_group(
         train, val = hold_out(items, fraction, seed)
         return train, val, {"grouping": "random files"}
     groups = file_groups(names, pattern)
-    train, val = hold_out_groups(list(zip(items, groups)), groups, fraction, seed)
+    named = [i for i, name in enumerate(names) if not groups[i].startswith("<")]
+    stray = [i for i, name in enumerate(names) if groups[i].startswith("<")]
+    kept = [(items[i], groups[i]) for i in named]
+    train, val = hold_out_groups(kept, [groups[i] for i in named], fraction, seed)
     held = sorted({group for _, group in val})
     shown = ", ".join(held[:8]) + (", ..." if len(held) > 8 else "")
     print(
@@ -199,7 +208,16 @@ def validation_by_group(
         f"grouped by {source}"
     )
     report = {"grouping": source, "pattern": pattern, "validation_groups": held}
-    return [item for item, _ in train], [item for item, _ in val], report
+    if stray:
+        print(
+            f"warning: {len(stray)} file(s) in train/ not named like the others "
+            f"({names[stray[0]]}{', ...' if len(stray) > 1 else ''}; pattern {pattern!r}): "
+            f"their {noun} is unknown, so they train and never validate",
+            file=sys.stderr,
+        )
+        report["ungrouped_files"] = {"count": len(stray), "first": names[stray[0]]}
+    train_items = [item for item, _ in train] + [items[i] for i in stray]
+    return train_items, [item for item, _ in val], report
 
 
 def batch_sequences(

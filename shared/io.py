@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 from typing import Iterator
+from typing import Optional
 
 from shared.errors import UserError
 
@@ -58,6 +59,28 @@ def read_user_text(path: os.PathLike) -> str:
         raise UserError(f"{path}: cannot read ({error.strerror})") from None
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not UTF-8 text (invalid byte at offset {error.start})") from None
+
+
+# `predict` reads an argument as a file path when it names one of these (or has a "/").
+TEXT_FILE_SUFFIXES = (".txt", ".text", ".tsv", ".csv", ".md", ".json")
+
+
+def text_argument(item: str) -> Optional[Path]:
+    """A `predict` argument that is either text or a text file: the file's path, `None` for
+    text. An argument without spaces that looks like a path (a "/" in it, or a `.txt`-like
+    suffix) and names no file is a `UserError`, not text to translate or classify."""
+    path = Path(item)
+    try:
+        if path.is_file():
+            return path
+        if path.is_dir():
+            raise UserError(f"{item}: a folder; give the text files in it")
+    except OSError:  # no possible file name (a long text)
+        return None
+    looks_like_path = "/" in item or path.suffix.lower() in TEXT_FILE_SUFFIXES
+    if looks_like_path and not any(c.isspace() for c in item):
+        raise UserError(f"{item}: no such file (text to read as is has a space in it)")
+    return None
 
 
 def read_json(path: os.PathLike) -> Any:

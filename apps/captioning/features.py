@@ -26,6 +26,7 @@ from apps.captioning.data import warn
 from shared.backbones import build_backbone
 from shared.backbones import weights_tag
 from shared.data import with_options
+from shared.errors import UserError
 from shared.feature_cache import FeatureCache as SharedCache
 from shared.feature_cache import content_key
 from shared.feature_cache import ordered_map
@@ -34,6 +35,21 @@ from shared.progress import progress_bar
 
 EXTRACT_BATCH = 32
 PAIR_SHUFFLE = 2048  # (image, caption) pairs in the training shuffle buffer
+
+
+def check_readable(split: Split, name: str, size: int) -> None:
+    """A `UserError` unless at least one image of `split` decodes (tried in order, so a sound
+    split costs one decode): a split of unreadable files stops the run before it starts."""
+    tried, first = 0, ""
+    for record, data in split.images():
+        try:
+            load_pixels(tf.constant(data), size)
+            return
+        except tf.errors.OpError:
+            tried, first = tried + 1, first or record.name
+    raise UserError(
+        f"the {name} split has no image that decodes as JPEG or PNG ({tried} tried, e.g. {first})"
+    )
 
 
 @dataclasses.dataclass

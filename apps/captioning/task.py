@@ -15,6 +15,7 @@ from apps.captioning.data import CaptionData
 from apps.captioning.data import load_splits
 from apps.captioning.export import make_endpoints
 from apps.captioning.features import FeatureCache
+from apps.captioning.features import check_readable
 from apps.captioning.features import image_captions
 from apps.captioning.features import make_dataset
 from apps.captioning.model import build_captioner
@@ -56,7 +57,10 @@ class CaptioningTask(Task[CaptioningConfig, CaptionData, CaptionInputs]):
                 f"{config.input_size}x{config.input_size} images (frozen random "
                 f"{config.backbone} features would carry no information)"
             )
-        return load_splits(config), config
+        data = load_splits(config)
+        for name, split in data.splits.items():  # before anything is written
+            check_readable(split, name, config.input_size)
+        return data, config
 
     def fit_preprocessing(self, config: CaptioningConfig, data: CaptionData) -> CaptionInputs:
         """The vocabulary of the training captions, and the frozen backbone (if any)."""

@@ -16,6 +16,7 @@ from shared.data import split_validation
 from shared.data import with_options
 from shared.errors import UserError
 from shared.io import read_user_text
+from shared.io import text_argument
 from shared.sharding import InputShard
 
 
@@ -153,8 +154,9 @@ def check_text_file(path: Path) -> None:
 
 
 def read_input(item: str) -> tuple[str, str]:
-    """(text, display name) of a `predict` input: an existing file's text, else the argument."""
-    path = Path(item)
-    if not path.is_file():
+    """(text, display name) of a `predict` input: a file's text, else the argument itself
+    (`shared.io.text_argument`: a mistyped file name is an error, not a review)."""
+    path = text_argument(item)
+    if path is None:
         return item, repr(item if len(item) <= 60 else item[:57] + "...")
     return read_user_text(path), str(path)

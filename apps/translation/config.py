@@ -67,6 +67,13 @@ class TranslationConfig(TFDSConfig, CacheConfig, DecoderConfig, RecurrentConfig)
     max_output_ratio: float = option(
         1.5, "Longest output in tokens: this times the source length, plus 10", min=0.1
     )
+    max_source_tokens: int = option(
+        256,
+        "Longest source translated, in subword tokens: a longer input is cut there (counted "
+        "by evaluate, warned by predict), so one huge input costs at most that much time and "
+        "memory in evaluate, predict and the export",
+        min=1,
+    )
     eval_batch_size: int = option(64, "Sentences per batch when translating", min=1)
     # Training loop and encoder block (RecurrentStack).
     batch_size: int = default(BaseConfig, "batch_size", 64, "Sentence pairs per batch")

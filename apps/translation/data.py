@@ -23,6 +23,7 @@ from shared.data import split_validation
 from shared.data import with_options
 from shared.errors import UserError
 from shared.io import read_user_text
+from shared.io import text_argument
 
 TOKENIZE_BATCH = 1024
 PARSE_BATCH = 4096  # TSV lines split and unquoted at a time
@@ -176,9 +177,14 @@ def learn_tokenizers(
     )
 
 
-def source_ids(tokenizer: SubwordTokenizer, text: tf.Tensor) -> tf.RaggedTensor:
-    """`[batch]` text -> int32 ragged ids followed by `[END]` (never empty)."""
+def source_ids(
+    tokenizer: SubwordTokenizer, text: tf.Tensor, max_tokens: int | None = None
+) -> tf.RaggedTensor:
+    """`[batch]` text -> int32 ragged ids (the first `max_tokens`, if given) followed by
+    `[END]` (never empty)."""
     ids = tokenizer.tokenize(text)
+    if max_tokens:
+        ids = ids[:, :max_tokens]
     end = tf.fill([ids.nrows(), 1], tf.constant(END_ID, tf.int64))
     return tf.cast(tf.concat([ids, end], axis=1), tf.int32)
 
@@ -232,9 +238,10 @@ def make_dataset(
 
 
 def read_sentences(item: str) -> list[str]:
-    """A `predict` input: the non-empty lines of an existing file, else the argument itself."""
-    path = Path(item)
-    if not path.is_file():
+    """A `predict` input: the non-empty lines of a file, else the argument itself
+    (`shared.io.text_argument`: a mistyped file name is an error, not a sentence)."""
+    path = text_argument(item)
+    if path is None:
         return [item]
     sentences = [line for line in read_user_text(path).splitlines() if line.strip()]
     if not sentences:

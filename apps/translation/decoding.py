@@ -30,6 +30,8 @@ class Translator(tf.Module):
         source_tokenizer, target_tokenizer: its vocabularies.
         max_output_ratio, extra_output_tokens: outputs stop after
             `max_output_ratio * source tokens + extra_output_tokens` tokens.
+        max_source_tokens: a source longer than this many pieces is cut there (None: never),
+            so one huge input costs a bounded time and memory.
     """
 
     def __init__(
@@ -39,6 +41,7 @@ class Translator(tf.Module):
         target_tokenizer: SubwordTokenizer,
         max_output_ratio: float = 1.5,
         extra_output_tokens: int = EXTRA_OUTPUT_TOKENS,
+        max_source_tokens: int | None = None,
     ):
         super().__init__()
         self.model = model
@@ -46,6 +49,7 @@ class Translator(tf.Module):
         self.target_tokenizer = target_tokenizer
         self.max_output_ratio = max_output_ratio
         self.extra_output_tokens = extra_output_tokens
+        self.max_source_tokens = max_source_tokens
         self.encoder = keras.Model(
             model.get_layer("source").output,
             [model.get_layer("encoder").output, model.get_layer("bridge").output],
@@ -97,7 +101,7 @@ class Translator(tf.Module):
 
         `beam_width` 1 decodes greedily.
         """
-        source = source_ids(self.source_tokenizer, text).to_tensor()
+        source = source_ids(self.source_tokenizer, text, self.max_source_tokens).to_tensor()
         if beam_width == 1:
             result = self.greedy(source)
         else:

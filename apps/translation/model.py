@@ -85,6 +85,7 @@ def build_translator(
         beam_width=config.beam_width,
         length_penalty=config.length_penalty,
         max_output_ratio=config.max_output_ratio,
+        max_source_tokens=config.max_source_tokens,
         name="translation_model",
     )
     return compile_model(model, config, steps_per_epoch)

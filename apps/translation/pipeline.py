@@ -64,6 +64,7 @@ class TranslationModel(TextGenerator):
     Args:
         network, preprocessor: the seq2seq model and its `Tokenizers`.
         beam_width, length_penalty, max_output_ratio: the decoding the export serves.
+        max_source_tokens: source pieces translated (a longer input is cut; None: all).
     """
 
     generate_batch_size = 64
@@ -75,17 +76,25 @@ class TranslationModel(TextGenerator):
         beam_width: int = 5,
         length_penalty: float = 0.6,
         max_output_ratio: float = 1.5,
+        max_source_tokens: int | None = None,
         **kwargs,
     ):
         super().__init__(
             network, preprocessor, beam_width=beam_width, length_penalty=length_penalty, **kwargs
         )
         self.max_output_ratio = max_output_ratio
+        self.max_source_tokens = max_source_tokens
 
     @functools.cached_property  # not an attribute Keras tracks: its layers are the network's
     def translator(self) -> Translator:
         tokenizers = self.preprocessor
-        return Translator(self.network, tokenizers.source, tokenizers.target, self.max_output_ratio)
+        return Translator(
+            self.network,
+            tokenizers.source,
+            tokenizers.target,
+            self.max_output_ratio,
+            max_source_tokens=self.max_source_tokens,
+        )
 
     def translate(self, text: tf.Tensor, beam_width: int | None = None) -> dict[str, tf.Tensor]:
         """`[batch]` text -> translations, pieces and attention (`Translator.translate`)."""
@@ -95,4 +104,8 @@ class TranslationModel(TextGenerator):
         return self.translate(raw, beam_width)["translation"]
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "max_output_ratio": self.max_output_ratio}
+        return {
+            **super().get_config(),
+            "max_output_ratio": self.max_output_ratio,
+            "max_source_tokens": self.max_source_tokens,
+        }

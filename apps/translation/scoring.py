@@ -105,7 +105,12 @@ def score_test_split(
             "beam_width": config.beam_width,
             "length_penalty": config.length_penalty,
             "max_output_ratio": config.max_output_ratio,
+            "max_source_tokens": config.max_source_tokens,
         },
+        # Sources of at least --max_source_tokens pieces: translated up to there only.
+        "test_sources_cut": sum(
+            len(pieces) >= config.max_source_tokens for pieces in beam_outputs["source_tokens"]
+        ),
         "sample_translations": samples[:EXAMPLES_LISTED],
         "examples": {"test": len(sources)},
     }

@@ -1,6 +1,7 @@
 """The translation app as a `shared.task.Task`: what the shared runner needs to know of it."""
 
 import argparse
+import sys
 import time
 from typing import Callable
 from typing import Mapping
@@ -132,8 +133,16 @@ class TranslationTask(Task[TranslationConfig, Splits, Tokenizers]):
         args: argparse.Namespace,
     ) -> None:
         sentences = [sentence for item in args.inputs for sentence in read_sentences(item)]
+        translate = serving["translate_with_attention"]
         for start in range(0, len(sentences), PREDICT_BATCH):
             batch = sentences[start : start + PREDICT_BATCH]
-            translations = serving["serving_default"](text=tf.constant(batch))["translation"]
-            for source, translation in zip(batch, translations.numpy()):
+            outputs = translate(text=tf.constant(batch))
+            pieces = tf.reduce_sum(tf.cast(outputs["source_tokens"] != b"", tf.int32), axis=1)
+            for i, (source, translation) in enumerate(zip(batch, outputs["translation"].numpy())):
+                if pieces[i] >= config.max_source_tokens:  # ([END] reads as "")
+                    print(
+                        f"warning: sentence {start + i + 1} has {config.max_source_tokens} or "
+                        f"more source tokens: translated up to there (--max_source_tokens)",
+                        file=sys.stderr,
+                    )
                 print(f"{source}\t{translation.decode('utf-8')}")

@@ -1,7 +1,8 @@
 """A weather CSV to a clean table: regular time grid, numeric columns only, no gaps.
 
 Real files are messy, so every fix is explicit and counted in a report that ends up in
-`metrics.json`: sentinel values (Jena's -9999 wind speeds) and empty cells become missing,
+`metrics.json`: sentinel values (Jena's -9999 wind speeds), empty cells and text in a column
+of numbers (a sensor's `abc`, named with its line in a warning) become missing,
 categorical columns are one-hot encoded as `<column>=<value>`, duplicated timestamps are
 averaged, missing timestamps are re-inserted on the regular grid, and a missing value is
 carried forward from the last observation before it: never filled from a later row, which
@@ -12,6 +13,7 @@ timestamps going backwards, a target with no values) is a `UserError` naming the
 """
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Optional
 from typing import Sequence
@@ -102,14 +104,30 @@ def parse_times(values: pd.Series, column: str, time_format: str, path: Path) ->
     return pd.DatetimeIndex(times)
 
 
-def split_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Numeric columns as floats plus one-hot `<column>=<value>` columns for categorical ones."""
-    numeric, categories = {}, {}
+def split_columns(
+    frame: pd.DataFrame, path: Path
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, dict]]:
+    """Numeric columns as floats plus one-hot `<column>=<value>` columns for categorical ones.
+
+    A column whose cells are mostly numbers is numeric: its other cells (a sensor's `abc`) are
+    read as missing, counted and named (CSV line and text) in the third value, and warned of.
+    """
+    numeric, categories, not_numbers = {}, {}, {}
     for column in frame.columns:
         values = frame[column]
         as_numbers = pd.to_numeric(values, errors="coerce")
-        if as_numbers.notna().sum() == values.notna().sum():
+        bad = as_numbers.isna() & values.notna()
+        if not bad.any() or bad.sum() * 2 < values.notna().sum():
             numeric[str(column)] = as_numbers.astype("float64")
+            if bad.any():
+                first = int(np.flatnonzero(bad.to_numpy())[0])
+                line, text = first + 2, str(values.iloc[first])  # line 1 is the header
+                not_numbers[str(column)] = {"cells": int(bad.sum()), "first_line": line}
+                print(
+                    f"warning: {path}, line {line}, column {column!r}: {text!r} is not a number; "
+                    f"{int(bad.sum())} such cell(s) in the column are read as missing",
+                    file=sys.stderr,
+                )
             continue
         labels = sorted(str(v) for v in values.dropna().unique())
         if len(labels) > MAX_CATEGORIES:
@@ -122,7 +140,7 @@ def split_columns(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[s
         for label in labels:
             one_hot = (values.astype("string") == label).astype("float64")
             numeric[f"{column}={label}"] = one_hot.where(values.notna())
-    return pd.DataFrame(numeric, index=frame.index), categories
+    return pd.DataFrame(numeric, index=frame.index), categories, not_numbers
 
 
 def infer_step(times: pd.DatetimeIndex, path: Path) -> pd.Timedelta:
@@ -160,7 +178,7 @@ def clean_table(
     """The CSV's rows on a regular grid, every column numeric and filled; also the time column."""
     column = find_time_column(frame, time_column, path)
     times = parse_times(frame[column], column, time_format, path)
-    values, categories = split_columns(frame.drop(columns=[column]), path)
+    values, categories, not_numbers = split_columns(frame.drop(columns=[column]), path)
     sentinels = values.isin(list(sentinel_values))
     values = values.mask(sentinels)
     values.index = times
@@ -191,6 +209,7 @@ def clean_table(
         "leading_missing_values": {c: int(n) for c, n in leading.items() if n},
         "empty_columns": empty,
         "categorical_columns": categories,
+        "cells_not_numbers": not_numbers,
     }
     return Table(values, step, report, observed), column
 

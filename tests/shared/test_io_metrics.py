@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from shared import io
+from shared.errors import UserError
+from shared.io import text_argument
 from shared.metrics import classification_report
 from shared.metrics import majority_baseline
 from shared.metrics import top_k_accuracy
@@ -49,3 +51,19 @@ def test_top_k_accuracy():
     probabilities = np.array([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7]])
     assert top_k_accuracy(np.array([1, 0]), probabilities, 1) == 0.0
     assert top_k_accuracy(np.array([1, 0]), probabilities, 2) == 0.5
+
+
+def test_a_predict_argument_is_text_or_an_existing_file(tmp_path):
+    """A mistyped file name is an error, not text to classify (before: the path string itself
+    was classified as a review, exit 0)."""
+    review = tmp_path / "review.txt"
+    review.write_text("Great.", encoding="utf-8")
+    assert text_argument(str(review)) == review
+    assert text_argument("A wonderful film.") is None
+    assert text_argument("Great.") is None
+    assert text_argument("see reviews/this one.txt") is None  # spaces: a sentence
+    for typo in (str(tmp_path / "review_missing.txt"), "review_missing.txt", "dir/typo"):
+        with pytest.raises(UserError, match=r": no such file \(text to read as is has a space"):
+            text_argument(typo)
+    with pytest.raises(UserError, match="a folder"):
+        text_argument(str(tmp_path))

@@ -15,6 +15,8 @@ from apps.captioning.data import read_folder
 from shared.run_dir import RunDir
 from tests.apps.captioning.conftest import TINY_FLAGS
 from tests.apps.captioning.shapes import write_shapes
+from tests.bad_inputs import BadInput
+from tests.bad_inputs import check_bad_input
 from tests.clean_client import generate_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -161,3 +163,37 @@ def test_bad_data_writes_nothing(tmp_path, capsys):
     assert train.main(argv) == 1
     assert "captions.tsv: the header must name" in capsys.readouterr().err
     assert not run_dir.exists()
+
+
+# === Bad input (see tests/bad_inputs.py) ===
+
+
+def unreadable_test_images(tmp_path: Path) -> Path:
+    """Every test image is bytes that decode as no image (before: trained, exported, then a
+    70-line traceback and no metrics)."""
+    root = write_shapes(tmp_path / "data", {"train": 6, "test": 2}, size=16)
+    for image in (root / "test" / "images").iterdir():
+        image.write_bytes(b"not an image")
+    return root
+
+
+BAD_INPUTS = [
+    BadInput(
+        "every_test_image_unreadable",
+        "train",
+        lambda run, tmp: [
+            "--data_dir",
+            str(unreadable_test_images(tmp)),
+            "--output_dir",
+            str(run),
+            *TINY_FLAGS,
+        ],
+        1,
+        r"^error: the test split has no image that decodes as JPEG or PNG \(2 tried",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
+def test_bad_input(case, trained_run, tmp_path, capsys):
+    check_bad_input("captioning", case, trained_run[0], tmp_path, capsys)

@@ -14,6 +14,8 @@ from apps.sentiment import train
 from shared.run_dir import RunDir
 from tests.apps.sentiment.conftest import TINY_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
+from tests.bad_inputs import BadInput
+from tests.bad_inputs import check_bad_input
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -151,3 +153,35 @@ def test_bad_flag_exits_2(capsys):
         train.main(["--cell", "transformer"])
     assert exit_info.value.code == 2
     assert "--cell" in capsys.readouterr().err
+
+
+# === Bad input (see tests/bad_inputs.py) ===
+
+BAD_INPUTS = [
+    BadInput(
+        "mistyped_review_file",
+        "predict",
+        lambda run, tmp: ["--run_dir", str(run), str(tmp / "review_missing.txt")],
+        1,
+        r"^error: .*review_missing\.txt: no such file",
+    ),
+    BadInput(
+        "abbreviated_flag",
+        "evaluate",
+        lambda run, tmp: ["--run", str(run)],
+        2,
+        r"error: the following arguments are required: --run_dir$",
+    ),
+    BadInput(
+        "missing_data_folder",
+        "train",
+        lambda run, tmp: ["--data_dir", str(tmp / "none"), "--output_dir", str(run)],
+        1,
+        r"^error: --data_dir .*none: no such folder",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
+def test_bad_input(case, trained_run, tmp_path, capsys):
+    check_bad_input("sentiment", case, trained_run[0], tmp_path, capsys)

@@ -267,6 +267,23 @@ def test_validation_holds_whole_speakers_recognized_from_fsdd_names(tmp_path, ca
     assert "speaker(s) not in training" in capsys.readouterr().out
 
 
+def test_one_file_named_otherwise_trains_and_validation_stays_by_speaker(tmp_path, capsys):
+    """Before: one stray name switched the whole validation to random files, silently."""
+    speakers = ("anna", "ben", "carl", "dora")
+    digit = {"low": 0, "high": 1, "chirp": 2}
+    root = speaker_folder(tmp_path, lambda label, i: f"{digit[label]}_{speakers[i % 4]}_{i}.wav")
+    (root / "train" / "low" / "0_anna_0.wav").rename(root / "train" / "low" / "recording.wav")
+    splits = load_splits(SpeechConfig(data_dir=str(root), validation_split=0.25, sample_rate=8000))
+    report = splits.report["validation"]
+    assert report["grouping"] == "FSDD file names"
+    assert report["ungrouped_files"] == {"count": 1, "first": "recording.wav"}
+    assert "recording.wav" in {p.name for p, _ in splits.files["train"]}
+    assert "recording.wav" not in {p.name for p, _ in splits.files["val"]}
+    assert sum(splits.counts[s] for s in ("train", "val")) == 24
+    out = capsys.readouterr().err
+    assert "warning: 1 file(s) in train/ not named like the others (recording.wav" in out
+
+
 def test_group_pattern_names_the_groups_and_bad_patterns_are_clear_errors(tmp_path, capsys):
     root = speaker_folder(tmp_path, lambda label, i: f"take{i % 3}-{label}-{i}.wav")
     config = SpeechConfig(data_dir=str(root), sample_rate=8000, group_pattern=r"^(take\d)-")

@@ -45,6 +45,17 @@ def test_quoted_fields_are_unquoted_a_stray_quote_is_text_and_empty_sides_left_o
     assert [(s.decode(), t.decode()) for s, t in pairs] == expected
 
 
+def test_a_stray_quote_on_line_8_keeps_all_400_pairs(tmp_path):
+    """The issue's file: before, csv quoting merged lines 8-368 into one field and 400 pairs
+    became 39, with exit 0 and no warning."""
+    data = write_corpus(tmp_path / "data")
+    lines = (data / "train.tsv").read_text(encoding="utf-8").splitlines()
+    lines[7] = '"' + lines[7]
+    (data / "train.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    splits = load_splits(TranslationConfig(data_dir=str(data)))
+    assert splits.counts["train"] + splits.counts["val"] == 400
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

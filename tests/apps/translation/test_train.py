@@ -2,6 +2,7 @@
 
 import json
 import textwrap
+from pathlib import Path
 
 import keras
 import pytest
@@ -14,6 +15,8 @@ from apps.translation.config import TranslationConfig
 from shared.run_dir import RunDir
 from tests.apps.translation.conftest import TINY_FLAGS
 from tests.apps.translation.conftest import write_corpus
+from tests.bad_inputs import BadInput
+from tests.bad_inputs import check_bad_input
 from tests.clean_client import generate_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -168,3 +171,70 @@ def test_one_epoch_run_warms_up_for_half_of_it():
     assert TranslationConfig(epochs=1).warmup == 0.5
     assert TranslationConfig(epochs=12).warmup == 1.0
     assert TranslationConfig(epochs=12, warmup_epochs=8).warmup == 6.0
+
+
+# === Bad input (see tests/bad_inputs.py) ===
+
+LONG_SENTENCE = " ".join(["seven", "two"] * 1000)  # 2,000 words
+
+
+def broken_corpus(tmp_path: Path) -> Path:
+    data = write_corpus(tmp_path / "broken")
+    (data / "train.tsv").write_text("en\tde\nHello\n", encoding="utf-8")
+    return data
+
+
+BAD_INPUTS = [
+    BadInput(
+        "flag_typo",
+        "train",
+        lambda run, tmp: ["--epoch", "1", "--output_dir", str(run)],
+        2,
+        r"error: unrecognized arguments: --epoch 1$",
+    ),
+    BadInput(
+        "tsv_row_without_its_columns",
+        "train",
+        lambda run, tmp: ["--data_dir", str(broken_corpus(tmp)), "--output_dir", str(run)],
+        1,
+        r"^error: .*train\.tsv, line 2: 1 columns, the header has 2$",
+    ),
+    BadInput(
+        "mistyped_predict_file",
+        "predict",
+        lambda run, tmp: ["--run_dir", str(run), str(tmp / "sentences.txt")],
+        1,
+        r"^error: .*sentences\.txt: no such file",
+    ),
+    BadInput(
+        "two_thousand_word_sentence",
+        "predict",
+        lambda run, tmp: ["--run_dir", str(run), LONG_SENTENCE],
+        0,
+        r"^warning: sentence 1 has 256 or more source tokens: translated up to there",
+    ),
+    BadInput(
+        "evaluate_on_a_missing_folder",
+        "evaluate",
+        lambda run, tmp: ["--run_dir", str(run), "--data_dir", str(tmp / "none")],
+        1,
+        r"^error: ",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
+def test_bad_input(case, trained_run, tmp_path, capsys):
+    check_bad_input("translation", case, trained_run[0], tmp_path, capsys)
+
+
+def test_one_huge_sentence_costs_a_bounded_translation(trained_run):
+    """The source is cut at --max_source_tokens, the output at 1.5x that plus 10 (before: a
+    2,000-word sentence decoded for minutes past 7 GB)."""
+    import apps.translation.model  # noqa: F401  (registers the layers)
+
+    model = keras.saving.load_model(trained_run[0] / "checkpoints" / "best.keras")
+    outputs = model.translate(tf.constant([LONG_SENTENCE, "Seven."]))
+    assert outputs["source_tokens"].shape[1] == 256 + 1  # [END]
+    assert outputs["tokens"].shape[1] <= 1.5 * 256 + 10
+    assert outputs["translation"].numpy()[1].decode() == "7 ."

@@ -50,7 +50,7 @@ def test_two_workers_train_one_model_and_the_chief_alone_writes(tmp_path):
     assert metrics["distribution"]["global_batch_size"] == 32
     assert metrics["distribution"]["learning_rate"] == 2e-3  # scaled by the 2 replicas
     assert sorted(p.name for p in run.root.iterdir()) == [
-        "checkpoints", "config.json", "export", "history.csv", "logs", "metrics.json",
+        ".lock", "checkpoints", "config.json", "export", "history.csv", "logs", "metrics.json",
         "plots", "refit_history.csv",
     ]  # fmt: skip
     # One process evaluates the run again, without the cluster.

@@ -120,3 +120,23 @@ def test_unreadable_files(tmp_path):
 def test_bad_resample_frequency(weather_dir):
     with pytest.raises(UserError, match="--resample"):
         clean(weather_dir / "station.csv", resample="hourly")
+
+
+def test_text_in_a_column_of_numbers_is_a_named_missing_cell(tmp_path, capsys):
+    """A sensor's `abc` in a numeric input or target column is one missing value, counted and
+    named by line (before: the input column became 46 one-hot columns; in the target, an
+    error naming neither line nor cell)."""
+    frame = signal_frame(hours=200).astype({"humidity": object, "temp": object})
+    frame.loc[6, "humidity"] = "abc"
+    frame.loc[[10, 11], "temp"] = "n/a?"
+    table, _ = clean(write_csv(frame, tmp_path / "station.csv"))
+    assert list(table.frame.columns) == ["temp", "humidity", "wind=N", "wind=S", "pressure"]
+    assert table.report["cells_not_numbers"] == {
+        "temp": {"cells": 2, "first_line": 12},
+        "humidity": {"cells": 1, "first_line": 8},
+    }
+    assert not table.observed["humidity"].iloc[6] and table.observed["humidity"].iloc[7]
+    assert select_columns(table, ["temp"], "target_columns") == ("temp",)
+    out = capsys.readouterr().err
+    path = tmp_path / "station.csv"
+    assert f"warning: {path}, line 8, column 'humidity': 'abc' is not a number" in out

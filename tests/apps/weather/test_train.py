@@ -2,6 +2,7 @@
 
 import json
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from shared.run_dir import RunDir
 from tests.apps.weather.conftest import messy
 from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
+from tests.bad_inputs import BadInput
+from tests.bad_inputs import check_bad_input
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -198,3 +201,37 @@ def test_bad_split_fractions_exit_2(capsys):
         train.main(["--split_fractions", "0.5,0.5"])
     assert exit_info.value.code == 2
     assert "--split_fractions" in capsys.readouterr().err
+
+
+# === Bad input (see tests/bad_inputs.py) ===
+
+
+def text_in_numbers(tmp_path: Path) -> Path:
+    """A sensor wrote `abc` in a numeric input cell (before: the column became one-hot text
+    columns, and predict said it was missing)."""
+    recent = signal_frame(hours=30, seed=5).astype({"humidity": object})
+    recent.loc[20, "humidity"] = "abc"
+    return write_csv(recent, tmp_path / "recent.csv")
+
+
+BAD_INPUTS = [
+    BadInput(
+        "text_in_a_numeric_cell",
+        "predict",
+        lambda run, tmp: ["--run_dir", str(run), str(text_in_numbers(tmp))],
+        0,
+        r"^warning: .*recent\.csv, line 22, column 'humidity': 'abc' is not a number",
+    ),
+    BadInput(
+        "missing_csv",
+        "predict",
+        lambda run, tmp: ["--run_dir", str(run), str(tmp / "recent.csv")],
+        1,
+        r"^error: .*recent\.csv: no such file",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
+def test_bad_input(case, trained_run, tmp_path, capsys):
+    check_bad_input("weather", case, trained_run[0], tmp_path, capsys)
