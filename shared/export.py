@@ -48,7 +48,7 @@ def export_saved_model(
     *,
     track: Sequence[Any] = (),
     config_json: str | None = None,
-    atol: float = 1e-4,
+    atol: float = 1e-4,  # absolute and relative
 ) -> tuple[Path, Any]:
     """Write `export_root/<next version>/` with the given endpoints; return its path and the
     loaded SavedModel.
@@ -154,12 +154,17 @@ def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float
         expected = endpoint.fn(*[inputs[spec.name] for spec in endpoint.input_signature])
         for key, value in expected.items():
             want, got = np.asarray(value), np.asarray(saved[key])
-            if want.dtype.kind in "fc":
-                ok = want.shape == got.shape and np.allclose(want, got, atol=atol)
+            if want.dtype.kind in "fc":  # relative too: forecasts are in raw units
+                ok = want.shape == got.shape and np.allclose(want, got, rtol=atol, atol=atol)
             else:
                 ok = want.shape == got.shape and np.array_equal(want, got)
             if not ok:
-                raise AssertionError(f"export check failed: {name}/{key} differs after reload")
+                gap = (
+                    f" (largest difference {np.abs(want - got).max():.3g})"
+                    if want.dtype.kind in "fc" and want.shape == got.shape
+                    else ""
+                )
+                raise AssertionError(f"export check failed: {name}/{key} differs after reload{gap}")
     return loaded
 
 

@@ -55,6 +55,7 @@ def scale_loss(optimizer: keras.optimizers.Optimizer, config: BaseConfig):
 
 
 def export_tolerance(config: BaseConfig) -> float:
-    """How far a reloaded export's float outputs may be from the in-memory model's: the same
-    graph, rounded again, differs in the last bits (float32) or the third digit (16-bit)."""
+    """How far (absolutely, and relative to the value) a reloaded export's float outputs may
+    be from the in-memory model's: the same graph, rounded again, differs in the last bits
+    (float32) or the third digit (16-bit)."""
     return 1e-4 if policy_name(config) == FLOAT32 else 2e-2

@@ -60,6 +60,24 @@ def test_an_export_that_fails_its_check_leaves_no_version(tmp_path):
     assert list((tmp_path / "export").iterdir()) == []
 
 
+def test_the_reload_check_is_relative_for_outputs_in_raw_units(tmp_path):
+    """Values near 100 that differ by 0.5% after reload pass at 2e-2 (a bfloat16 forecast in
+    degrees), and fail at float32's 1e-4 with the largest difference in the message."""
+
+    def serve(features):
+        noise = tf.random.uniform(tf.shape(features), -0.5, 0.5)
+        return {"forecast": 100.0 + noise}
+
+    endpoint = Endpoint(
+        serve,
+        [tf.TensorSpec([None, 3], tf.float32, name="features")],
+        {"features": np.ones((2, 3))},
+    )
+    export_saved_model(tmp_path / "export", {"serving_default": endpoint}, atol=2e-2)
+    with pytest.raises(AssertionError, match=r"forecast differs after reload \(largest"):
+        export_saved_model(tmp_path / "export", {"serving_default": endpoint}, atol=1e-4)
+
+
 def test_serving_default_is_required(tmp_path):
     _, endpoint = classifier_endpoint()
     with pytest.raises(ValueError, match="serving_default"):
