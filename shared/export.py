@@ -16,6 +16,8 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.framework import kernels
 
+from shared.served import shape_checked
+
 # TF Serving ignores this folder of a SavedModel; files the version needs besides the graph.
 EXTRA_ASSETS = "assets.extra"
 # Ops with GPU kernels only, named even when the TF build at hand registers no GPU kernel.
@@ -74,7 +76,8 @@ def export_saved_model(
                 archive.track(resource)
             for name, endpoint in endpoints.items():
                 signature = list(endpoint.input_signature)
-                archive.add_endpoint(name, endpoint.fn, input_signature=signature)
+                fn = shape_checked(endpoint.fn, signature)
+                archive.add_endpoint(name, fn, input_signature=signature)
             archive.write_out(str(tmp), verbose=False)
         if config_json is not None:
             (tmp / EXTRA_ASSETS).mkdir(exist_ok=True)

@@ -9,6 +9,8 @@ model's square input (the whole image, squeezed: a caption describes all of it);
 
 import tensorflow as tf
 
+from shared.served import readable
+
 EXIF_SEARCH_BYTES = 65536  # an EXIF APP1 segment is at most 64 KiB, near the file start
 MAX_IFD_ENTRIES = 64
 ORIENTATION_TAG = 0x0112
@@ -112,17 +114,11 @@ def load_pixels(encoded: tf.Tensor, size: int) -> tf.Tensor:
 
 
 def load_pixels_batch(encoded: tf.Tensor, size: int) -> tuple[tf.Tensor, tf.Tensor]:
-    """The images of a batch that decode, and their positions in it.
+    """The pixels of a batch of encoded images, and which decoded.
 
-    `encoded` string `[batch]` -> `(index int32 [k], pixels uint8 [k, size, size, 3])`. An
-    element that is no image is left out instead of failing the whole batch (a server must
-    answer the other requests).
+    `encoded` string `[batch]` -> `(valid bool [batch], pixels uint8 [batch, size, size, 3])`,
+    zeros where an element is no image (`shared.served.readable`): one bad element does not
+    fail the whole batch (a server must answer the other requests).
     """
-    count = tf.shape(encoded, out_type=tf.int64)[0]
-    images = tf.data.Dataset.from_tensor_slices((tf.range(tf.size(encoded)), encoded))
-    images = images.map(lambda i, data: (i, load_pixels(data, size))).ignore_errors()
-    nothing = tf.data.Dataset.from_tensors(
-        (tf.zeros([0], tf.int32), tf.zeros([0, size, size, 3], tf.uint8))
-    )
-    batch = images.batch(tf.maximum(count, 1)).concatenate(nothing).take(1)
-    return batch.get_single_element()
+    spec = tf.TensorSpec([size, size, 3], tf.uint8)
+    return readable(lambda data: load_pixels(data, size), encoded, spec)

@@ -17,6 +17,9 @@ from shared.decoding import context_of
 from shared.decoding import decoder_step
 from shared.decoding import greedy_search
 from shared.images import load_pixels_batch
+from shared.served import with_errors
+
+NOT_AN_IMAGE = "not a decodable JPEG or PNG image"
 
 
 class Captioner(tf.Module):
@@ -79,24 +82,19 @@ class Captioner(tf.Module):
     def caption(
         self, image_bytes: tf.Tensor, beam_width: int = 3, length_penalty: float = 0.0
     ) -> dict[str, tf.Tensor]:
-        """string `[batch]` of JPEG/PNG bytes -> `caption`, `words`, `attention`, `decoded`.
+        """string `[batch]` of JPEG/PNG bytes -> `caption`, `words`, `attention`, `decoded`
+        and `error`.
 
-        An element that is not a decodable image gets the caption `""` and `decoded` False;
-        the rest of the batch is captioned as usual.
+        An element that is not a decodable image gets the caption `""`, `decoded` False and
+        its reason in `error` (`shared.served`); the rest of the batch is captioned as usual.
         """
-        index, pixels = load_pixels_batch(image_bytes, self.size)
+        decoded, pixels = load_pixels_batch(image_bytes, self.size)
         result = self.search(pixels, beam_width, length_penalty)
-        tokens, attention = result["tokens"], result["attention"]
-        batch = tf.shape(image_bytes)[0]
-        rows = index[:, tf.newaxis]
-        time, regions = tf.shape(tokens)[1], tf.shape(attention)[2]
-
-        def scatter(values, empty):
-            return tf.tensor_scatter_nd_update(empty, rows, values)
-
-        return {
-            "caption": scatter(self.vocabulary.detokenize(tokens), tf.fill([batch], "")),
-            "words": scatter(self.vocabulary.words_of(tokens), tf.fill([batch, time], "")),
-            "attention": scatter(attention, tf.zeros([batch, time, regions])),
-            "decoded": scatter(tf.ones_like(index, tf.bool), tf.zeros([batch], tf.bool)),
+        tokens = result["tokens"]
+        outputs = {
+            "caption": self.vocabulary.detokenize(tokens),
+            "words": self.vocabulary.words_of(tokens),
+            "attention": result["attention"],
+            "decoded": decoded,
         }
+        return with_errors(outputs, decoded, NOT_AN_IMAGE)

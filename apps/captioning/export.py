@@ -1,10 +1,11 @@
 """The serving model: encoded images in, captions out, beam search inside the SavedModel.
 
 `serving_default` takes `image_bytes` string `[batch]` (JPEG or PNG) and returns `caption`
-string `[batch]`. `caption_with_attention` also returns `words` string `[batch, time]` (`""`
-after the end), `attention` float32 `[batch, time, regions]` (row-major over the backbone's
-square grid) and `decoded` bool `[batch]`. An element that is not an image gets the caption
-`""` and `decoded` False instead of failing the request.
+and `error`, string `[batch]`. `caption_with_attention` also returns `words` string
+`[batch, time]` (`""` after the end), `attention` float32 `[batch, time, regions]` (row-major
+over the backbone's square grid) and `decoded` bool `[batch]`. An element that is not an image
+gets the caption `""`, `decoded` False and its reason in `error` instead of failing the
+request (`shared.served`).
 """
 
 import io
@@ -39,7 +40,8 @@ def make_endpoints(model: CaptioningModel, config: CaptioningConfig) -> dict[str
         return model.caption(image_bytes)
 
     def caption(image_bytes):
-        return {"caption": caption_with_attention(image_bytes)["caption"]}
+        outputs = caption_with_attention(image_bytes)
+        return {"caption": outputs["caption"], "error": outputs["error"]}
 
     spec = [tf.TensorSpec([None], tf.string, name="image_bytes")]
     sample = {"image_bytes": sample_images()}

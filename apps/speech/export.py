@@ -2,9 +2,12 @@
 
 `serving_default` takes `audio` float32 `[batch, samples]`, mono in [-1, 1] at the run's sample
 rate, any number of samples (clips are centred on their speech and padded or cropped inside;
-zero-padding a clip to batch it changes nothing). Samples must be finite.
+zero-padding a clip to batch it changes nothing).
 `audio_wav` takes `wav_bytes` string `[batch]`: whole WAV files in any PCM or float format,
 sample rate and channel count; they are decoded, mixed to mono and resampled inside.
+Both return `label`, `probabilities` and `error`: a waveform holding NaN or inf, or bytes that
+are no WAV file, get the label `""`, zero probabilities and the reason in `error`, and the
+rest of the batch is answered (`shared.served`).
 """
 
 from pathlib import Path
@@ -19,8 +22,13 @@ from apps.speech.config import SpeechConfig
 from apps.speech.wav import encode_wav
 from shared.export import Endpoint
 from shared.pipeline import Pipeline
+from shared.served import finite_rows
+from shared.served import readable
+from shared.served import with_errors
+from shared.served import zero_rows
 
-FINITE_MESSAGE = "audio must hold finite samples (no NaN or inf)"
+NOT_FINITE = "audio must hold finite samples (no NaN or inf)"
+NOT_A_WAV = "not a readable WAV file"
 
 
 def sample_inputs(config: SpeechConfig) -> dict[str, np.ndarray]:
@@ -57,16 +65,16 @@ def make_endpoints(model: Pipeline, config: SpeechConfig) -> dict[str, Endpoint]
         return labelled(model({"audio": clips}, training=False))
 
     def serve_audio(audio):
-        audio = tf.debugging.assert_all_finite(audio, FINITE_MESSAGE)
-        return labelled(model.serve(audio))
+        finite = finite_rows(audio)
+        return with_errors(labelled(model.serve(zero_rows(audio, finite))), finite, NOT_FINITE)
 
     def serve_wav(wav_bytes):
-        clips = tf.map_fn(
+        decoded, clips = readable(
             lambda contents: audio_ops.load_clip(contents, config.sample_rate, config.clip_samples),
             wav_bytes,
-            fn_output_signature=tf.TensorSpec([config.clip_samples], tf.float32),
+            tf.TensorSpec([config.clip_samples], tf.float32),
         )
-        return classify(clips)
+        return with_errors(classify(clips), decoded, NOT_A_WAV)
 
     return {
         "serving_default": Endpoint(

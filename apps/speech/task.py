@@ -19,6 +19,7 @@ from apps.speech.model import ClipInput
 from apps.speech.model import build_classifier
 from apps.speech.model import feature_statistics
 from apps.speech.plots import plot_test_examples
+from apps.speech.wav import decode_wav
 from apps.speech.wav import wav_error
 from shared.errors import UserError
 from shared.evaluation import classifier_report
@@ -122,10 +123,14 @@ class SpeechTask(Task[SpeechConfig, Splits, ClipInput]):
         args: argparse.Namespace,
     ) -> None:
         for item in args.inputs:  # one at a time, so a bad file is named
-            try:
-                outputs = serving["audio_wav"](wav_bytes=tf.constant([read_wav(item)]))
-            except tf.errors.InvalidArgumentError as error:
-                raise UserError(f"{item}: {wav_error(error)}") from None
+            contents = read_wav(item)
+            outputs = serving["audio_wav"](wav_bytes=tf.constant([contents]))
+            if outputs["error"].numpy()[0]:  # the decoder's own reason names what is wrong
+                try:
+                    decode_wav(tf.constant(contents))
+                except tf.errors.InvalidArgumentError as error:
+                    raise UserError(f"{item}: {wav_error(error)}") from None
+                raise UserError(f"{item}: {outputs['error'].numpy()[0].decode()}")
             print_classes(
                 [item],
                 outputs["label"].numpy(),

@@ -1,7 +1,8 @@
 """The serving model: raw-unit windows and their timestamps in, raw-unit forecasts out.
 
-Inputs must be finite: a window holding NaN or inf is rejected with an InvalidArgument error
-("window must hold finite numbers"), never turned into a silent NaN forecast.
+Windows must be finite: one holding NaN or inf gets a NaN forecast and the reason in `error`
+("window must hold finite numbers"), never a made-up number; the rest of the batch is
+forecast as usual (`shared.served`).
 """
 
 import tensorflow as tf
@@ -9,8 +10,11 @@ import tensorflow as tf
 from apps.weather.config import WeatherConfig
 from shared.export import Endpoint
 from shared.pipeline import Pipeline
+from shared.served import finite_rows
+from shared.served import with_errors
+from shared.served import zero_rows
 
-FINITE_MESSAGE = "window must hold finite numbers (no NaN or inf): fill gaps before forecasting"
+NOT_FINITE = "window must hold finite numbers (no NaN or inf): fill gaps before forecasting"
 
 
 def make_endpoints(model: Pipeline, config: WeatherConfig, sample: dict) -> dict[str, Endpoint]:
@@ -18,8 +22,10 @@ def make_endpoints(model: Pipeline, config: WeatherConfig, sample: dict) -> dict
     few real windows for the export check."""
 
     def serve(window, timestamps):
-        window = tf.debugging.assert_all_finite(window, FINITE_MESSAGE)
-        return {"forecast": model.serve({"window": window, "timestamps": timestamps})}
+        finite = finite_rows(window)
+        inputs = {"window": zero_rows(window, finite), "timestamps": timestamps}
+        outputs = {"forecast": model.serve(inputs)}
+        return with_errors(outputs, finite, NOT_FINITE, fill={"forecast": float("nan")})
 
     signature = [
         tf.TensorSpec(

@@ -11,6 +11,7 @@ from PIL import ImageOps
 
 from shared.images import decode_image
 from shared.images import exif_orientation
+from shared.images import load_pixels
 from shared.images import load_pixels_batch
 
 
@@ -92,11 +93,16 @@ def test_bytes_that_are_no_image_fail_to_decode():
     assert int(exif_orientation(tf.constant(b"\xff\xd8 short"))) == 1
 
 
-def test_a_batch_keeps_the_images_that_decode_and_their_positions():
+def test_a_batch_decodes_each_image_on_its_own():
     png = encode(Image.fromarray(blocks()), "PNG")
     jpeg = encode(Image.fromarray(blocks(seed=1)), "JPEG")
     batch = tf.function(lambda images: load_pixels_batch(images, 16))
-    index, pixels = batch(tf.constant([png, b"junk", jpeg, jpeg[:200]]))
-    assert index.numpy().tolist() == [0, 2] and pixels.shape == (2, 16, 16, 3)
-    index, pixels = batch(tf.constant([b"junk"]))
-    assert index.shape == (0,) and pixels.shape == (0, 16, 16, 3)
+    valid, pixels = batch(tf.constant([png, b"junk", jpeg, jpeg[:200]]))
+    assert valid.numpy().tolist() == [True, False, True, False]
+    assert pixels.shape == (4, 16, 16, 3) and not pixels[1].numpy().any()
+    alone = load_pixels(tf.constant(jpeg), 16).numpy()
+    assert (pixels[2].numpy() == alone).all()
+    valid, pixels = batch(tf.constant([b"junk"]))
+    assert valid.numpy().tolist() == [False] and pixels.shape == (1, 16, 16, 3)
+    valid, pixels = batch(tf.constant([], tf.string))
+    assert valid.shape == (0,) and pixels.shape == (0, 16, 16, 3)

@@ -58,6 +58,7 @@ CLEAN_CLIENT = textwrap.dedent("""
         "caption": [t.decode() for t in serve(image_bytes=images)["caption"].numpy()],
         "detailed": [t.decode() for t in detailed["caption"].numpy()],
         "decoded": detailed["decoded"].numpy().tolist(),
+        "error": [t.decode() for t in serve(image_bytes=images)["error"].numpy()],
         "attention_shape": detailed["attention"].shape.as_list(),
         "words_shape": detailed["words"].shape.as_list(),
     }))
@@ -109,10 +110,12 @@ def test_export_captions_image_bytes_in_a_clean_process(trained_run, tmp_path):
     images = sorted((data_dir / "test" / "images").iterdir())[:3]
     argv = [str(images[0]), "-", str(images[1]), str(images[2])]
     answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", *argv, cwd=tmp_path)
-    assert answer["inputs"] == {"image_bytes": "string"} and answer["outputs"] == ["caption"]
+    assert answer["inputs"] == {"image_bytes": "string"}
+    assert answer["outputs"] == ["caption", "error"]
     assert answer["project_modules"] == []
     assert answer["decoded"] == [True, False, True, True]
     assert answer["caption"][1] == "" and all(answer["caption"][i] for i in (0, 2, 3))
+    assert answer["error"] == ["", "not a decodable JPEG or PNG image", "", ""]
     assert answer["detailed"] == answer["caption"]
     batch, steps, regions = answer["attention_shape"]
     assert batch == 4 and steps == answer["words_shape"][1] and regions == 64

@@ -185,3 +185,13 @@ BAD_INPUTS = [
 @pytest.mark.parametrize("case", BAD_INPUTS, ids=str)
 def test_bad_input(case, trained_run, tmp_path, capsys):
     check_bad_input("sentiment", case, trained_run[0], tmp_path, capsys)
+
+
+def test_a_request_of_the_wrong_shape_names_the_input(trained_run):
+    """Before: `Graph execution error:` from a string split deep inside, not naming `text`."""
+    serve = tf.saved_model.load(str(trained_run[0] / "export" / "1")).signatures["serving_default"]
+    with pytest.raises(tf.errors.InvalidArgumentError) as error:
+        serve(text=tf.constant([["A fine film.", "Dull."]]))
+    assert "Shape of tensor text [1,2] is not compatible with expected shape [?]" in str(
+        error.value
+    )

@@ -39,6 +39,9 @@ CLEAN_CLIENT = textwrap.dedent("""
     by_audio = model.signatures["serving_default"](audio=tf.constant(batch))
     blobs = [open(name, "rb").read() for name in files]
     by_wav = model.signatures["audio_wav"](wav_bytes=tf.constant(blobs))
+    batch[1, 5] = np.nan  # one bad element per batch: answered alone
+    bad_audio = model.signatures["serving_default"](audio=tf.constant(batch))
+    bad_wav = model.signatures["audio_wav"](wav_bytes=tf.constant([b"junk", *blobs[1:]]))
     project = sorted(m for m in sys.modules if m.split(".")[0] in ("apps", "shared", "tests"))
     print(json.dumps({
         "signatures": sorted(model.signatures),
@@ -47,6 +50,8 @@ CLEAN_CLIENT = textwrap.dedent("""
         "labels_wav": [s.decode() for s in by_wav["label"].numpy()],
         "probabilities_audio": by_audio["probabilities"].numpy().tolist(),
         "probabilities_wav": by_wav["probabilities"].numpy().tolist(),
+        "bad_audio": [[s.decode() for s in bad_audio[k].numpy()] for k in ("label", "error")],
+        "bad_wav": [[s.decode() for s in bad_wav[k].numpy()] for k in ("label", "error")],
     }))
 """)
 
@@ -108,6 +113,11 @@ def test_export_serves_waveforms_and_wav_bytes_alike_in_a_clean_process(trained_
     np.testing.assert_allclose(
         answer["probabilities_audio"], answer["probabilities_wav"], atol=1e-5
     )
+    # A NaN sample or bytes that are no WAV: that element alone gets "" and its error.
+    labels = answer["labels_audio"]
+    nan = "audio must hold finite samples (no NaN or inf)"
+    assert answer["bad_audio"] == [[labels[0], "", labels[2]], ["", nan, ""]]
+    assert answer["bad_wav"] == [["", *labels[1:]], ["not a readable WAV file", "", ""]]
 
 
 def test_best_keras_classifies_waveforms_in_a_fresh_process(trained_run, tmp_path):

@@ -65,15 +65,19 @@ CLEAN_CLIENT = textwrap.dedent("""
     timestamps = 1_600_000_000 + 3600 * np.arange(steps)[None].repeat(2, 0)
     forecast = serve(window=tf.constant(window), timestamps=tf.constant(timestamps))["forecast"]
     window[0, 3, 0] = np.nan
+    one_bad = serve(window=tf.constant(window), timestamps=tf.constant(timestamps))
     try:
-        serve(window=tf.constant(window), timestamps=tf.constant(timestamps))
-        nan_error = ""
+        serve(window=tf.constant(window[0]), timestamps=tf.constant(timestamps))
+        rank_error = ""
     except tf.errors.InvalidArgumentError as error:
-        nan_error = error.message
+        rank_error = error.message
     project = sorted(m for m in sys.modules if m.split(".")[0] in ("apps", "shared", "tests"))
     print(json.dumps({"inputs": inputs, "shape": forecast.shape.as_list(),
                       "finite": bool(np.isfinite(forecast.numpy()).all()),
-                      "nan_error": nan_error, "project_modules": project}))
+                      "errors": [e.decode() for e in one_bad["error"].numpy()],
+                      "bad_row_nan": bool(np.isnan(one_bad["forecast"][0].numpy()).all()),
+                      "good_row_same": bool(np.allclose(one_bad["forecast"][1], forecast[1])),
+                      "rank_error": rank_error, "project_modules": project}))
 """)
 
 
@@ -124,7 +128,10 @@ def test_export_round_trip_in_a_clean_process(trained_run, tmp_path):
         "timestamps": ["int64", [None, 24]],
     }
     assert answer["shape"] == [2, 6, 1] and answer["finite"]
-    assert "finite" in answer["nan_error"]
+    # A window with a NaN: that element alone gets a NaN forecast and its error.
+    assert answer["errors"][0].startswith("window must hold finite numbers")
+    assert answer["errors"][1] == "" and answer["bad_row_nan"] and answer["good_row_same"]
+    assert "Shape of tensor window [24,5] is not compatible" in answer["rank_error"]
     assert answer["project_modules"] == []
 
 
