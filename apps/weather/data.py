@@ -180,6 +180,12 @@ def split_table(table: Table, config: WeatherConfig) -> WeatherData:
             int(start),
             observed[start:end],
         )
+        if segments[name].num_windows(config.input_steps, config.horizon) == 0:
+            raise UserError(
+                f"the {name} split has no window whose {config.horizon} target rows were all "
+                f"observed (--target_columns {','.join(config.target_columns)} are missing "
+                f"there); use more data or other split fractions"
+            )
     return WeatherData(
         segments=segments,
         targets=targets,

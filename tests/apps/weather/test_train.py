@@ -221,7 +221,27 @@ def text_in_numbers(tmp_path: Path) -> Path:
     return write_csv(recent, tmp_path / "recent.csv")
 
 
+def no_target_in_the_test_split(tmp_path: Path) -> Path:
+    """The target sensor died before the test period: no test window can be scored."""
+    frame = signal_frame(hours=400)
+    frame.loc[345:, "temp"] = np.nan  # rows 340-399 test
+    return write_csv(frame, tmp_path / "data" / "station.csv").parent
+
+
 BAD_INPUTS = [
+    BadInput(
+        "no_scorable_test_window",
+        "train",
+        lambda run, tmp: [
+            "--data_dir",
+            str(no_target_in_the_test_split(tmp)),
+            "--output_dir",
+            str(run),
+            *SMALL_FLAGS,
+        ],
+        1,
+        r"^error: the test split has no window whose 6 target rows were all observed",
+    ),
     BadInput(
         "text_in_a_numeric_cell",
         "predict",
