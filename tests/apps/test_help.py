@@ -2,6 +2,7 @@
 `train --help` lists every config field; a flag typo is answered before TensorFlow loads; and
 start-up prints none of TensorFlow's C++ log lines."""
 
+import dataclasses
 import importlib
 import os
 import subprocess
@@ -91,3 +92,24 @@ def test_native_log_lines_are_dropped_unless_the_user_sets_a_level(user_level, c
     err = capfd.readouterr().err
     assert err.endswith("a warning of ours\n")
     assert ("port.cc:153]" in err) == (user_level is not None)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_train_help_lists_every_flag(app, capsys):
+    train = importlib.import_module(f"apps.{app}.train")
+    with pytest.raises(SystemExit) as exit_info:
+        train.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for field in dataclasses.fields(config_class(app)):
+        assert f"--{field.name}" in text, field.name
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize("app", APPS)
+def test_evaluate_and_predict_answer_help(app, command, capsys):
+    module = importlib.import_module(f"apps.{app}.{command}")
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--run_dir" in capsys.readouterr().out

@@ -44,6 +44,8 @@ LEARNING_FLAGS = [
     "--ema_momentum",  # a few hundred steps: an average over ~500 would lag behind
     "0",
     "--context_layer",
+    "--max_source_tokens",  # the bound that one huge sentence meets (test_bad_input)
+    "64",
 ]
 
 # Imports nothing from this project: the export must stand on its own, as in TF Serving.
@@ -211,7 +213,7 @@ BAD_INPUTS = [
         "predict",
         lambda run, tmp: ["--run_dir", str(run), LONG_SENTENCE],
         0,
-        r"^warning: sentence 1 has 256 or more source tokens: translated up to there",
+        r"^warning: sentence 1 has 64 or more source tokens: translated up to there",
     ),
     BadInput(
         "evaluate_on_a_missing_folder",
@@ -235,6 +237,6 @@ def test_one_huge_sentence_costs_a_bounded_translation(trained_run):
 
     model = keras.saving.load_model(trained_run[0] / "checkpoints" / "best.keras")
     outputs = model.translate(tf.constant([LONG_SENTENCE, "Seven."]))
-    assert outputs["source_tokens"].shape[1] == 256 + 1  # [END]
-    assert outputs["tokens"].shape[1] <= 1.5 * 256 + 10
+    assert outputs["source_tokens"].shape[1] == 64 + 1  # [END]
+    assert outputs["tokens"].shape[1] <= 1.5 * 64 + 10
     assert outputs["translation"].numpy()[1].decode() == "7 ."
