@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 import shared
+from shared.commands import config_class
 from shared.commands import native_logs_hidden
-from shared.config import BaseConfig
 
 # Every folder of apps/ with a train command: an app added later is tested without editing this.
 APPS = sorted(p.parent.name for p in (Path(__file__).parents[2] / "apps").glob("*/train.py"))
@@ -21,18 +21,6 @@ APPS = sorted(p.parent.name for p in (Path(__file__).parents[2] / "apps").glob("
 
 def test_every_app_is_found():
     assert APPS == ["captioning", "sentiment", "speech", "translation", "video", "weather"]
-
-
-def config_class(app: str) -> type:
-    module = importlib.import_module(f"apps.{app}.config")
-    (found,) = [
-        value
-        for value in vars(module).values()
-        if isinstance(value, type)
-        and issubclass(value, BaseConfig)
-        and getattr(value, "APP", None) == app
-    ]
-    return found
 
 
 def test_help_keeps_the_usage_lines_and_shows_each_default_once(capsys):
