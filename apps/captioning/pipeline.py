@@ -2,7 +2,7 @@
 and a `generate` that returns the export's captions (as keras-hub's `generate` does).
 
 `keras.saving.load_model(".../best.keras").generate([jpeg_bytes])` captions in a fresh process
-(after `import apps.captioning`).
+(after `import apps.captioning.model`).
 """
 
 import functools

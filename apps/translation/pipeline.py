@@ -2,7 +2,7 @@
 `generate` that returns the export's strings (as keras-hub's `Seq2SeqLM.generate` does).
 
 `keras.saving.load_model(".../best.keras").generate(["A dog runs."])` translates in a fresh
-process (after `import apps.translation`).
+process (after `import apps.translation.model`).
 """
 
 import functools
