@@ -10,6 +10,7 @@ from pathlib import Path
 import keras_tuner
 import pytest
 
+import tuning.run
 from shared.config import load_config_file
 from tests.apps.sentiment.conftest import TINY_FLAGS as SENTIMENT_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
@@ -96,7 +97,7 @@ def fake_training(monkeypatch):
 
     trained = []
     monkeypatch.setattr(TaskHyperModel, "run", run)
-    monkeypatch.setattr(search, "train", train)
+    monkeypatch.setattr(tuning.run, "train", train)
     return calls, plan, trained
 
 
