@@ -128,12 +128,18 @@ def parse_config(
 DATA_SOURCE_FIELDS = ("data_dir", "csv", "tfds_data_dir")
 
 
+def run_parser(description: Optional[str], prog: str) -> ArgumentParser:
+    """A parser of a command on a finished run: `--run_dir` so far."""
+    parser = ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    return parser
+
+
 def parse_evaluate(
     cls: type, argv: Optional[Sequence[str]], description: Optional[str], prog: str
 ) -> argparse.Namespace:
     """`evaluate`'s flags: `--run_dir` and the config's data-source fields."""
-    parser = ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    parser = run_parser(description, prog)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in DATA_SOURCE_FIELDS:
         if name in fields:
@@ -147,8 +153,7 @@ def parse_predict(
 ) -> argparse.Namespace:
     """`predict`'s flags: `--run_dir`, the inputs the config class declares, and `--top` for
     a classifier of many classes."""
-    parser = ArgumentParser(prog=prog, description=description)
-    parser.add_argument("--run_dir", required=True, help="A finished run directory")
+    parser = run_parser(description, prog)
     metavar, help_text = cls.PREDICT_INPUTS
     parser.add_argument("inputs", nargs="+", metavar=metavar, help=help_text)
     if cls.PREDICT_TOP:

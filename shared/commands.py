@@ -33,28 +33,27 @@ NATIVE_LOG_LINE = re.compile(
 )
 
 
+def app_class(app: str, module: str, base: type) -> type:
+    """The subclass of `base` that `apps/<app>/<module>.py` defines (not one it imports)."""
+    found = importlib.import_module(f"apps.{app}.{module}")
+    (cls,) = [
+        value
+        for value in vars(found).values()
+        if inspect.isclass(value) and issubclass(value, base) and value.__module__ == found.__name__
+    ]
+    return cls
+
+
 def config_class(app: str) -> type:
     """The app's config dataclass, from `apps/<app>/config.py` (no TensorFlow import)."""
-    module = importlib.import_module(f"apps.{app}.config")
-    classes = [
-        value
-        for value in vars(module).values()
-        if inspect.isclass(value) and issubclass(value, BaseConfig) and value.APP == app
-    ]
-    return classes[0]
+    return app_class(app, "config", BaseConfig)
 
 
 def load_task(app: str) -> Any:
     """The app's `shared.task.Task`, from `apps/<app>/task.py` (imports TensorFlow)."""
     from shared.task import Task
 
-    module = importlib.import_module(f"apps.{app}.task")
-    tasks = [
-        value
-        for value in vars(module).values()
-        if inspect.isclass(value) and issubclass(value, Task) and value is not Task
-    ]
-    return tasks[0]()
+    return app_class(app, "task", Task)()
 
 
 @contextlib.contextmanager

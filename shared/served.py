@@ -36,10 +36,14 @@ def finite_rows(values: tf.Tensor) -> tf.Tensor:
     return tf.reduce_all(tf.math.is_finite(values), axis=list(range(1, values.shape.rank)))
 
 
+def by_row(valid: tf.Tensor, values: tf.Tensor) -> tf.Tensor:
+    """`valid` bool `[batch]` shaped to select whole elements of `values` in `tf.where`."""
+    return tf.reshape(valid, [-1] + [1] * (values.shape.rank - 1))
+
+
 def zero_rows(values: tf.Tensor, valid: tf.Tensor) -> tf.Tensor:
     """`values` with the elements that are not `valid` set to zero (so they compute safely)."""
-    mask = tf.reshape(valid, [-1] + [1] * (values.shape.rank - 1))
-    return tf.where(mask, values, tf.zeros_like(values))
+    return tf.where(by_row(valid, values), values, tf.zeros_like(values))
 
 
 def readable(
@@ -82,7 +86,6 @@ def with_errors(
             empty = (
                 tf.zeros_like(value) if value.dtype != tf.string else tf.fill(tf.shape(value), "")
             )
-        mask = tf.reshape(valid, [-1] + [1] * (value.shape.rank - 1))
-        answered[name] = tf.where(mask, value, empty)
+        answered[name] = tf.where(by_row(valid, value), value, empty)
     answered[ERROR] = tf.where(valid, "", reason)
     return answered

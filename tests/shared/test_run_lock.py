@@ -11,6 +11,7 @@ import pytest
 
 from shared.errors import UserError
 from shared.run_lock import run_lock
+from tests.bad_inputs import tree
 from tests.shared.test_runner import train as toy_train
 
 HOLD = """
@@ -30,10 +31,6 @@ def hold_lock(root: Path) -> subprocess.Popen:
     )
     assert holder.stdout.readline().strip() == "locked"
     return holder
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def test_second_process_is_refused_and_a_killed_holder_releases(tmp_path):
