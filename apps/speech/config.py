@@ -113,6 +113,12 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, CacheConfig, RecurrentConfig)
     time_masks: int = option(2, "SpecAugment: time masks per clip", min=0)
     time_mask_frames: int = option(10, "SpecAugment: widest time mask, in frames", min=1)
     # Model.
+    streaming: bool = option(
+        False,
+        "Build a network that can listen to a stream one hop at a time (implies "
+        "--bidirectional false): causal convolutions and a per-clip normalization over the "
+        "last --clip_seconds heard; export_lite then also writes a streaming model",
+    )
     conv_filters: int = option(32, "Filters of each of the two 3x3 convolution blocks", min=1)
     frame_pooling: int = option(
         2, "Max-pool frames by this factor in the second convolution block (faster RNN)", min=1
@@ -135,6 +141,13 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, CacheConfig, RecurrentConfig)
 
     def __post_init__(self):
         super().__post_init__()
+        if self.streaming:
+            if self.dynamic_range_db:
+                raise ValueError(
+                    "--streaming needs --dynamic_range_db 0: a floor below each clip's loudest "
+                    "value depends on the whole clip"
+                )
+            object.__setattr__(self, "bidirectional", False)  # a stream has no future to read
         if len(self.snr_db) != 2 or self.snr_db[0] > self.snr_db[1]:
             raise ValueError(f"--snr_db: give low,high with low <= high, got {self.snr_db}")
         if self.cepstral_coefficients > self.mel_bins:
@@ -154,3 +167,13 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, CacheConfig, RecurrentConfig)
     @property
     def frame_step(self) -> int:
         return int(round(self.hop_ms * self.sample_rate / 1000))
+
+    @property
+    def hop_samples(self) -> int:
+        """Audio per step of the streaming network: one frame after the frame pooling."""
+        return self.frame_step * self.frame_pooling
+
+    @property
+    def normalization_frames(self) -> int:
+        """Time constant of the causal per-clip normalization (`--streaming`), in frames."""
+        return max(1, int(round(self.clip_seconds * 1000 / self.hop_ms)))

@@ -3,6 +3,7 @@
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -31,6 +32,10 @@ class LogMelSpectrogram(keras.layers.Layer):
             removes a DC offset (and the clicks it makes where a clip meets its zero padding)
             and lifts the weak high formants; 0 disables it.
         dynamic_range_db: float. See above.
+        pad_start: bool. Prepend `frame_length - frame_step` zeros, so that every frame ends
+            where a hop of audio does: the first frame holds the first `frame_step` samples,
+            and a stream cut into hops of whole frames gives the same frames
+            (`apps.speech.streaming`).
     """
 
     def __init__(
@@ -43,9 +48,16 @@ class LogMelSpectrogram(keras.layers.Layer):
         max_frequency=0.0,
         dynamic_range_db=0.0,
         pre_emphasis=0.0,
+        pad_start=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.pad_start = pad_start
+        # Set while converting to LiteRT (`apps.speech.lite.lite_tracing`), not saved: the
+        # mel filter bank as an elementwise product and a sum, whose weights dynamic-range
+        # quantization does not touch (as a matrix product, its int8 input would lose the
+        # quiet bands of the power spectrum).
+        self.elementwise_mel = False
         self.sample_rate = sample_rate
         self.frame_length = frame_length
         self.frame_step = frame_step
@@ -58,9 +70,21 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def call(self, audio):
         audio = tf.cast(audio, tf.float32)
-        if self.pre_emphasis:
-            previous = tf.pad(audio[:, :-1], [[0, 0], [1, 0]])
-            audio = audio - self.pre_emphasis * previous
+        if self.pad_start:
+            audio = tf.pad(audio, [[0, 0], [self.frame_length - self.frame_step, 0]])
+        return self.log_mel(self.emphasised(audio))
+
+    def emphasised(self, audio, previous=None):
+        """The pre-emphasis of `audio` `[batch, samples]`; `previous` `[batch, 1]` is the sample
+        before it (zero at the start of a clip)."""
+        if not self.pre_emphasis:
+            return audio
+        if previous is None:
+            previous = tf.zeros_like(audio[:, :1])
+        return audio - self.pre_emphasis * tf.concat([previous, audio[:, :-1]], axis=1)
+
+    def log_mel(self, audio):
+        """Log-mel frames of emphasised audio `[batch, samples]` (no padding)."""
         stft = tf.signal.stft(
             audio,
             self.frame_length,
@@ -76,7 +100,10 @@ class LogMelSpectrogram(keras.layers.Layer):
             self.min_frequency,
             self.max_frequency or self.sample_rate / 2,
         )
-        mel = tf.tensordot(power, weights, 1)
+        if self.elementwise_mel:  # a product LiteRT's weight quantization leaves in float
+            mel = tf.reduce_sum(power[..., None] * weights, axis=-2)
+        else:
+            mel = tf.tensordot(power, weights, 1)
         if self.dynamic_range_db:
             loudest = tf.reduce_max(mel, axis=[-2, -1], keepdims=True)
             floor = tf.maximum(loudest * 10.0 ** (-self.dynamic_range_db / 10.0), 1e-20)
@@ -85,6 +112,8 @@ class LogMelSpectrogram(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         samples = input_shape[1]
+        if samples is not None and self.pad_start:
+            samples += self.frame_length - self.frame_step
         frames = None if samples is None else 1 + (samples - self.frame_length) // self.frame_step
         return (input_shape[0], frames, self.mel_bins)
 
@@ -99,6 +128,7 @@ class LogMelSpectrogram(keras.layers.Layer):
             max_frequency=self.max_frequency,
             dynamic_range_db=self.dynamic_range_db,
             pre_emphasis=self.pre_emphasis,
+            pad_start=self.pad_start,
         )
         return config
 
@@ -116,7 +146,12 @@ class CepstralCoefficients(keras.layers.Layer):
         self.coefficients = coefficients
 
     def call(self, log_mel):
-        return tf.signal.mfccs_from_log_mel_spectrograms(log_mel)[..., : self.coefficients]
+        # `tf.signal.mfccs_from_log_mel_spectrograms` as one matrix product (its FFT-based DCT
+        # has no LiteRT kernel): a DCT-II scaled by 1 / sqrt(2 * bands).
+        bands = log_mel.shape[-1]
+        n, k = np.arange(bands)[:, None], np.arange(self.coefficients)[None, :]
+        dct = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * bands)) / np.sqrt(2.0 * bands)
+        return tf.tensordot(log_mel, tf.constant(dct, log_mel.dtype), 1)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.coefficients)
@@ -141,12 +176,23 @@ class UtteranceNormalization(keras.layers.Layer):
     feature is at or below `silence_level` (log-mel bands at `LogMelSpectrogram`'s floor
     `SILENCE_LOG`) or, with `silence_feature=i`, when feature `i` is (MFCCs: the 0th
     coefficient, proportional to the frame's mean log-mel, see `mfcc_silence_level`).
+
+    With `causal_frames=n`, each frame is normalized with the statistics of the frames up to
+    and including it, older frames weighing `exp(-age / n)`: no frame depends on what follows,
+    so a stream can be normalized as it arrives (`stream`), with the same result.
     """
 
     def __init__(
-        self, mode="mean", epsilon=1e-3, silence_level=None, silence_feature=None, **kwargs
+        self,
+        mode="mean",
+        epsilon=1e-3,
+        silence_level=None,
+        silence_feature=None,
+        causal_frames=0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        self.causal_frames = causal_frames
         if mode not in ("none", "mean", "mean_var"):
             raise ValueError(f"mode must be 'none', 'mean' or 'mean_var', got {mode!r}")
         self.mode = mode
@@ -157,21 +203,69 @@ class UtteranceNormalization(keras.layers.Layer):
     def call(self, features):
         if self.mode == "none":
             return features
-        if self.silence_level is None:
-            weights = ops.ones_like(features[..., :1])
-        else:
-            if self.silence_feature is None:
-                level = ops.max(features, axis=-1, keepdims=True)
-            else:
-                index = self.silence_feature
-                level = features[..., index : index + 1]
-            sound = level > self.silence_level
-            weights = ops.cast(sound, features.dtype)  # [batch, time, 1]
+        weights = self._sound(features)  # [batch, time, 1]
+        if self.causal_frames:
+            steps = ops.arange(ops.shape(features)[1])
+            age = ops.cast(steps[:, None] - steps[None, :], features.dtype)
+            decay = ops.where(age >= 0, ops.exp(-age / self.causal_frames), 0.0)
+            sums = [ops.einsum("ts,bsf->btf", decay, v) for v in self._moments(features, weights)]
+            return self._normalize(features, weights, *sums)
         count = ops.maximum(ops.sum(weights, axis=1, keepdims=True), 1.0)
         mean = ops.sum(features * weights, axis=1, keepdims=True) / count
         centred = (features - mean) * weights
         if self.mode == "mean_var":
             variance = ops.sum(ops.square(centred), axis=1, keepdims=True) / count
+            centred = centred / ops.sqrt(variance + self.epsilon)
+        return centred
+
+    def stream(self, features, state):
+        """`causal_frames` normalization of the next frames `[batch, k, features]` of a stream.
+
+        `state` is `(count [batch, 1], sum [batch, features], sum of squares [batch,
+        features])` of the frames so far, already decayed (`initial_state`); returns the
+        normalized frames and the new state.
+        """
+        if self.mode == "none":
+            return features, state
+        decay = math.exp(-1.0 / self.causal_frames)
+        weights = self._sound(features)
+        moments = self._moments(features, weights)
+        outputs = []
+        for step in range(features.shape[1]):
+            state = tuple(decay * old + new[:, step] for old, new in zip(state, moments))
+            outputs.append(self._normalize(features[:, step], weights[:, step], *state))
+        return ops.stack(outputs, axis=1), state
+
+    def initial_state(self, batch: int = 1, features: int = 1) -> tuple:
+        """The `stream` state before the first frame."""
+        return (
+            ops.zeros((batch, 1)),
+            ops.zeros((batch, features)),
+            ops.zeros((batch, features)),
+        )
+
+    def _sound(self, features):
+        """1.0 for frames holding sound, 0.0 for digitally silent ones: `[..., 1]`."""
+        if self.silence_level is None:
+            return ops.ones_like(features[..., :1])
+        if self.silence_feature is None:
+            level = ops.max(features, axis=-1, keepdims=True)
+        else:
+            index = self.silence_feature
+            level = features[..., index : index + 1]
+        return ops.cast(level > self.silence_level, features.dtype)
+
+    @staticmethod
+    def _moments(features, weights):
+        return weights, features * weights, ops.square(features) * weights
+
+    def _normalize(self, features, weights, count, total, squares):
+        """Frames normalized by running sums (causal mode)."""
+        count = ops.maximum(count, 1.0)
+        mean = total / count
+        centred = (features - mean) * weights
+        if self.mode == "mean_var":
+            variance = ops.maximum(squares / count - ops.square(mean), 0.0)
             centred = centred / ops.sqrt(variance + self.epsilon)
         return centred
 
@@ -182,6 +276,7 @@ class UtteranceNormalization(keras.layers.Layer):
             epsilon=self.epsilon,
             silence_level=self.silence_level,
             silence_feature=self.silence_feature,
+            causal_frames=self.causal_frames,
         )
         return config
 

@@ -72,8 +72,12 @@ def build_model(
             )(x)
     x = keras.layers.Reshape((-1, bands, 1), name="as_image")(x)
     for block in (1, 2):  # each halves the frequency axis; the second may pool frames
+        padding = "same"
+        if config.streaming:  # causal in time: a frame sees itself and the two before it
+            x = keras.layers.ZeroPadding2D(((2, 0), (1, 1)), name=f"conv{block}_pad")(x)
+            padding = "valid"
         x = keras.layers.Conv2D(
-            config.conv_filters, 3, padding="same", use_bias=False, name=f"conv{block}"
+            config.conv_filters, 3, padding=padding, use_bias=False, name=f"conv{block}"
         )(x)
         x = batch_normalization(name=f"conv{block}_norm")(x)
         x = keras.layers.Activation("relu", name=f"conv{block}_relu")(x)
@@ -105,6 +109,7 @@ def feature_layers(config: SpeechConfig) -> tuple[list[keras.layers.Layer], kera
             max_frequency=config.max_frequency,
             dynamic_range_db=config.dynamic_range_db,
             pre_emphasis=config.pre_emphasis,
+            pad_start=config.streaming,
             name="log_mel",
         )
     ]
@@ -120,6 +125,7 @@ def feature_layers(config: SpeechConfig) -> tuple[list[keras.layers.Layer], kera
         config.utterance_normalization,
         silence_level=level,
         silence_feature=feature,
+        causal_frames=config.normalization_frames if config.streaming else 0,
         name="utterance_norm",
     )
     return spectral, utterance_norm
