@@ -20,6 +20,8 @@ from shared.served import shape_checked
 
 # TF Serving ignores this folder of a SavedModel; files the version needs besides the graph.
 EXTRA_ASSETS = "assets.extra"
+# Requests TF Serving replays when it loads a version, before it serves it (its warm-up file).
+WARMUP_FILE = "tf_serving_warmup_requests"
 # Ops with GPU kernels only, named even when the TF build at hand registers no GPU kernel.
 GPU_ONLY_PREFIXES = ("CudnnRNN",)
 
@@ -61,6 +63,9 @@ def export_saved_model(
     (which watches for integer-named directories) never sees a partial or wrong model.
     `config_json` is stored as `assets.extra/config.json`: the version's own configuration
     (class names, columns, rates), so any version can be served or evaluated on its own.
+    Every endpoint's sample becomes a warm-up request (`assets.extra/{WARMUP_FILE}`), replayed
+    and checked with the rest: TF Serving runs each signature once when it loads the version,
+    so no user request pays for tracing and memory allocation.
     """
     if "serving_default" not in endpoints:
         raise ValueError("an export needs a 'serving_default' endpoint")
@@ -79,9 +84,10 @@ def export_saved_model(
                 fn = shape_checked(endpoint.fn, signature)
                 archive.add_endpoint(name, fn, input_signature=signature)
             archive.write_out(str(tmp), verbose=False)
+        (tmp / EXTRA_ASSETS).mkdir(exist_ok=True)
         if config_json is not None:
-            (tmp / EXTRA_ASSETS).mkdir(exist_ok=True)
             (tmp / EXTRA_ASSETS / "config.json").write_text(config_json, encoding="utf-8")
+        write_warmup_requests(warmup_path(tmp), endpoints)
         loaded = verify_export(tmp, endpoints, atol=atol)
         final = export_root / str(version)
         os.rename(tmp, final)
@@ -138,9 +144,47 @@ def gpu_only_ops(path: os.PathLike) -> list[str]:
     return found
 
 
+def warmup_path(export_dir: os.PathLike) -> Path:
+    """Where TF Serving looks for a version's warm-up requests."""
+    return Path(export_dir) / EXTRA_ASSETS / WARMUP_FILE
+
+
+def write_warmup_requests(path: Path, endpoints: dict[str, Endpoint]) -> None:
+    """One `PredictionLog` record per endpoint (TFRecord): a `PredictRequest` of its signature
+    holding its sample inputs."""
+    from tensorflow_serving.apis import predict_pb2
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for name, endpoint in endpoints.items():
+            request = predict_pb2.PredictRequest()
+            request.model_spec.signature_name = name
+            for spec in endpoint.input_signature:
+                value = np.asarray(endpoint.sample[spec.name])
+                request.inputs[spec.name].CopyFrom(tf.make_tensor_proto(value, dtype=spec.dtype))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request)
+            )
+            writer.write(log.SerializeToString())
+
+
+def read_warmup_requests(export_dir: os.PathLike) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """`(signature name, inputs)` of each warm-up record of a version."""
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    requests = []
+    for record in tf.data.TFRecordDataset(str(warmup_path(export_dir))):
+        log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+        request = log.predict_log.request
+        inputs = {key: tf.make_ndarray(proto) for key, proto in request.inputs.items()}
+        requests.append((request.model_spec.signature_name, inputs))
+    return requests
+
+
 def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float) -> Any:
-    """The loaded SavedModel; `AssertionError` unless its graph runs on CPU and each saved
-    signature reproduces its in-memory function."""
+    """The loaded SavedModel; `AssertionError` unless its graph runs on CPU, each saved
+    signature reproduces its in-memory function, and the warm-up requests read back are the
+    endpoints' samples."""
     gpu_only = gpu_only_ops(path)
     if gpu_only:
         raise AssertionError(
@@ -168,6 +212,16 @@ def verify_export(path: os.PathLike, endpoints: dict[str, Endpoint], atol: float
                     else ""
                 )
                 raise AssertionError(f"export check failed: {name}/{key} differs after reload{gap}")
+    requests = read_warmup_requests(path)
+    if [name for name, _ in requests] != list(endpoints):
+        raise AssertionError("export check failed: not one warm-up request per signature")
+    for (name, inputs), endpoint in zip(requests, endpoints.values()):
+        for spec in endpoint.input_signature:
+            sample = tf.constant(np.asarray(endpoint.sample[spec.name]), dtype=spec.dtype)
+            if spec.name not in inputs or not np.array_equal(inputs[spec.name], sample.numpy()):
+                raise AssertionError(
+                    f"export check failed: warm-up request of {name} is not its sample"
+                )
     return loaded
 
 

@@ -6,6 +6,7 @@ import tensorflow as tf
 from shared.export import Endpoint
 from shared.export import export_config_path
 from shared.export import export_saved_model
+from shared.export import read_warmup_requests
 
 
 def classifier_endpoint():
@@ -140,3 +141,30 @@ def test_recurrent_layers_export_without_cudnn_and_are_restored(tmp_path):
         x.use_cudnn == "auto" for x in model._flatten_layers() if isinstance(x, keras.layers.LSTM)
     )
     assert gru.use_cudnn == "auto"
+
+
+def test_every_signature_gets_a_warm_up_request_of_its_sample(tmp_path):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    model, endpoint = classifier_endpoint()
+    texts = np.array(["ein", "", "zwei drei"], dtype=object)
+    endpoints = {
+        "serving_default": endpoint,
+        "lengths": Endpoint(
+            lambda text: {"length": tf.strings.length(text)},
+            [tf.TensorSpec([None], tf.string, name="text")],
+            {"text": texts},
+        ),
+    }
+    version, _ = export_saved_model(tmp_path / "export", endpoints, track=[model])
+    requests = read_warmup_requests(version)
+    assert [name for name, _ in requests] == ["serving_default", "lengths"]
+    np.testing.assert_allclose(requests[0][1]["features"], endpoint.sample["features"], rtol=1e-6)
+    assert requests[0][1]["features"].dtype == np.float32  # the signature's dtype
+    assert requests[1][1]["text"].tolist() == [b"ein", b"", b"zwei drei"]
+    # The file TF Serving reads: TFRecord of PredictionLog protos holding PredictRequests.
+    path = version / "assets.extra" / "tf_serving_warmup_requests"
+    records = list(tf.data.TFRecordDataset(str(path)))
+    log = prediction_log_pb2.PredictionLog.FromString(records[1].numpy())
+    assert log.WhichOneof("log_type") == "predict_log"
+    assert log.predict_log.request.model_spec.signature_name == "lengths"

@@ -15,6 +15,7 @@ from shared.run_dir import RunDir
 from tests.apps.speech.conftest import TINY_FLAGS
 from tests.apps.speech.conftest import keyword
 from tests.apps.speech.conftest import write_clips
+from tests.clean_client import check_warmup
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -105,7 +106,14 @@ def test_export_serves_waveforms_and_wav_bytes_alike_in_a_clean_process(trained_
         path = tmp_path / f"{i}.wav"
         path.write_bytes(encode_wav(keyword(label, seconds, 8000, rng), 8000))
         files.append(str(path))
-    answer = run_clean_client(CLEAN_CLIENT, run_dir / "export" / "1", *files, cwd=tmp_path)
+    answer = run_clean_client(
+        CLEAN_CLIENT,
+        run_dir / "export" / "1",
+        *files,
+        cwd=tmp_path,
+        warmup=run_dir / "export" / "1",
+    )
+    check_warmup(run_dir / "export" / "1", answer["warmup"])  # TF Serving's warm-up replays alike
     assert answer["signatures"] == ["audio_wav", "serving_default"]
     assert answer["project_modules"] == []
     assert answer["labels_audio"] == answer["labels_wav"]

@@ -14,6 +14,7 @@ from apps.video.decode import read_clip
 from shared.run_dir import RunDir
 from tests.apps.video.conftest import TINY_FLAGS
 from tests.apps.video.conftest import small_motion
+from tests.clean_client import check_warmup
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -90,8 +91,13 @@ def test_export_takes_raw_frames_in_a_clean_process(trained_run, tmp_path):
     padded = np.concatenate([left, np.zeros_like(left[:5])])
     np.savez(tmp_path / "clips.npz", left=left[None], right=right[None], padded=padded[None])
     answer = run_clean_client(
-        CLEAN_CLIENT, run_dir / "export" / "1", str(tmp_path / "clips.npz"), cwd=tmp_path
+        CLEAN_CLIENT,
+        run_dir / "export" / "1",
+        str(tmp_path / "clips.npz"),
+        cwd=tmp_path,
+        warmup=run_dir / "export" / "1",
     )
+    check_warmup(run_dir / "export" / "1", answer["warmup"])  # TF Serving's warm-up replays alike
     assert answer["inputs"] == {"frames": "uint8"}
     assert answer["outputs"] == ["label", "probabilities"] and answer["project_modules"] == []
     assert answer["labels"] == ["left", "right"]
