@@ -16,6 +16,7 @@ from typing import Sequence
 
 from shared.cli import command
 from shared.cli import run_parser
+from shared.commands import native_logs_hidden
 from shared.commands import start_tensorflow
 from shared.errors import UserError
 
@@ -95,10 +96,11 @@ def listen(model_path: Path, recording: Path, args) -> None:
     except tf.errors.InvalidArgumentError as error:
         raise UserError(f"{recording}: {wav_error(error)}") from None
     audio = audio.numpy()
-    model = LiteModel(model_path)
-    started = time.perf_counter()
-    posteriors = stream_clip(model, model.initial_state(), audio, info["hop_samples"])
-    seconds = time.perf_counter() - started
+    with native_logs_hidden():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate"
+        model = LiteModel(model_path)
+        started = time.perf_counter()
+        posteriors = stream_clip(model, model.initial_state(), audio, info["hop_samples"])
+        seconds = time.perf_counter() - started
     class_names = info["class_names"]
     ignore = (
         [name for name in class_names if name.startswith("_")]

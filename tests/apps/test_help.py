@@ -35,8 +35,16 @@ def test_help_keeps_the_usage_lines_and_shows_each_default_once(capsys):
     assert "the app's standard data set (default: None)" not in lines
 
 
+# Commands of one app or of the suite, with a typo of one of their flags.
+EXTRA = [
+    ("apps.speech.export_lite", "--representative_clip"),
+    ("apps.speech.stream", "--thresh"),
+    ("shared.serving_config", "--kep"),
+]
+
 TYPOS = """
 import importlib, sys
+EXTRA = EXTRA_COMMANDS
 results = []
 for app in sys.argv[1:]:
     for command, typo in (("train", "--epoch"), ("evaluate", "--run_di"), ("predict", "--topp")):
@@ -48,8 +56,13 @@ try:  # the tuning command too
     importlib.import_module("tuning.search").main(["--app", "sentiment", "--epoch", "1"])
 except SystemExit as exit:
     results.append(exit.code)
+for module, typo in EXTRA:  # and the commands beyond train, evaluate and predict
+    try:
+        importlib.import_module(module).main(["--run_dir", "r", typo, "1"])
+    except SystemExit as exit:
+        results.append(exit.code)
 print(results, "tensorflow" in sys.modules)
-"""
+""".replace("EXTRA_COMMANDS", repr(EXTRA))
 
 
 def test_a_flag_typo_is_answered_before_tensorflow_loads():
@@ -57,7 +70,7 @@ def test_a_flag_typo_is_answered_before_tensorflow_loads():
     done = subprocess.run(
         [sys.executable, "-c", TYPOS, *APPS], capture_output=True, text=True, check=True
     )
-    assert done.stdout.strip() == f"{[2] * (3 * len(APPS) + 1)} False"
+    assert done.stdout.strip() == f"{[2] * (3 * len(APPS) + 1 + len(EXTRA))} False"
     assert "unrecognized arguments: --epoch 1" in done.stderr
 
 
@@ -105,3 +118,11 @@ def test_evaluate_and_predict_answer_help(app, command, capsys):
         module.main(["--help"])
     assert exit_info.value.code == 0
     assert "--run_dir" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", [module for module, _ in EXTRA])
+def test_the_other_commands_answer_help(module, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        importlib.import_module(module).main(["--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: python -m {module}" in capsys.readouterr().out
