@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     run = RunDir(Path(args.run_dir))
-    lite_dir = run.export / "lite"
+    lite_dir = run.lite
     info = io.read_json(lite_dir / "lite.json")
     rate, length, hop = info["sample_rate"], info["clip_samples"], info["hop_samples"]
     clips = test_clips(Path(args.data_dir), rate, args.clips, args.seed)

@@ -30,7 +30,7 @@ PARSERS = {"train": parse_config, "evaluate": parse_evaluate, "predict": parse_p
 # does not reach these): "I0000 00:00:17966.. 30909 port.cc:153] oneDNN custom operations..."
 NATIVE_LOG_LINE = re.compile(
     r"^([IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\]|WARNING: All log messages before absl::"
-    r"|INFO: Created TensorFlow Lite XNNPACK delegate)"
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate|fully_quantize: \d)"
 )
 
 

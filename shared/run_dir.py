@@ -57,6 +57,12 @@ class RunDir:
     def export(self) -> Path:
         return self.root / "export"
 
+    @property
+    def lite(self) -> Path:
+        """LiteRT models of the newest export (speech's `export_lite`); no version number, so
+        TF Serving passes it by."""
+        return self.export / "lite"
+
     def latest_export(self) -> Path:
         """The highest-numbered complete export version."""
         versions = sorted((int(p.name), p) for p in self.export.glob("*") if p.name.isdigit())

@@ -14,15 +14,15 @@ accuracy beside the SavedModel's.
 import dataclasses
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Optional
 from typing import Sequence
 
 from shared.cli import command
 from shared.cli import run_parser
+from shared.commands import native_logs_hidden
 from shared.commands import start_tensorflow
-
-LITE_DIR = "lite"
 
 
 @command
@@ -39,7 +39,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.representative_clips < 1:
         parser.error("--representative_clips must be at least 1")
     start_tensorflow()
-    report = export_lite(Path(args.run_dir), args.data_dir, args.representative_clips)
+    # The converter's int8 calibration runs the deprecated `tf.lite.Interpreter` and prints
+    # its settings from C++: nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r"(?s).*tf\.lite\.Interpreter is deprecated")
+    with native_logs_hidden():
+        report = export_lite(Path(args.run_dir), args.data_dir, args.representative_clips)
     print_report(report)
     return 0
 
@@ -56,6 +60,7 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
     from shared import io
     from shared.commands import load_task
     from shared.errors import UserError
+    from shared.progress import progress_bar
     from shared.run_dir import RunDir
     from shared.run_lock import run_lock
     from shared.runner import load_export
@@ -141,16 +146,17 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
         }
         for name, content in models.items():
             print(f"Measuring {name} on {len(test)} test clips")
-            runner = lite.LiteModel(content)
-            if name.startswith("clip"):
-                found = [runner(audio=clip[None])["probabilities"][0] for clip, _ in test]
-            else:
-                state = streaming.initial_state()
-                heard = streaming.memory_steps * streaming.hop_samples  # the clip model's frames
-                found = [
-                    stream_clip(runner, state, clip[:heard], streaming.hop_samples)[-1]
-                    for clip, _ in test
-                ]
+            runner, bar, found = lite.LiteModel(content), progress_bar(len(test), "clip"), []
+            heard = streaming.memory_steps * streaming.hop_samples if streaming else 0
+            for clip, _ in test:
+                if name.startswith("clip"):
+                    found.append(runner(audio=clip[None])["probabilities"][0])
+                else:  # hop by hop, over the frames the clip model reads
+                    hops = stream_clip(
+                        runner, runner.initial_state(), clip[:heard], streaming.hop_samples
+                    )
+                    found.append(hops[-1])
+                bar.add(1)
             predicted = np.argmax(found, axis=-1)
             report["models"][name] = {
                 "file": f"{name}.tflite",
@@ -160,8 +166,8 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
             }
         if streaming is not None:
             report["streaming_state"] = {k: list(v) for k, v in streaming.state_shapes().items()}
-        target = run.export / LITE_DIR
-        tmp = run.export / f".{LITE_DIR}-tmp-{os.getpid()}"
+        target = run.lite
+        tmp = run.export / f".{target.name}-tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         for name, content in models.items():

@@ -19,6 +19,7 @@ from shared.cli import run_parser
 from shared.commands import native_logs_hidden
 from shared.commands import start_tensorflow
 from shared.errors import UserError
+from shared.run_dir import RunDir
 
 MODELS = ("streaming", "streaming_dynamic", "streaming_int8")
 
@@ -59,7 +60,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(
             "--smoothing, --refractory and --gate_db must be at least 0, --floor_seconds above 0"
         )
-    lite_dir = Path(args.run_dir) / "export" / "lite"
+    lite_dir = RunDir(Path(args.run_dir)).lite
     model_path = lite_dir / f"{args.model}.tflite"
     if not (lite_dir / "lite.json").exists():
         raise UserError(

@@ -9,6 +9,7 @@ import pytest
 from apps.speech import export_lite
 from apps.speech import stream
 from apps.speech import train
+from apps.speech.detection import Detection
 from apps.speech.detection import compose_recording
 from apps.speech.detection import score
 from apps.speech.wav import encode_wav
@@ -38,7 +39,7 @@ def lite_run(tmp_path_factory):
 
 
 def test_lite_models_answer_as_the_saved_model(lite_run):
-    lite_dir = lite_run / "export" / "lite"
+    lite_dir = RunDir(lite_run).lite
     report = json.loads((lite_dir / "lite.json").read_text())
     assert {p.stem for p in lite_dir.glob("*.tflite")} == MODELS == set(report["models"])
     assert report["test_clips"] == 12 and report["representative_clips"] == 8
@@ -67,8 +68,6 @@ def test_stream_hears_the_tones_of_a_recording(lite_run, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     found = [re.match(r"\s*([\d.]+) s  (\w+)  ([\d.]+)$", line) for line in lines[:-1]]
     assert all(found), lines
-    from apps.speech.detection import Detection
-
     detections = [Detection(float(m[1]), m[2], float(m[3])) for m in found]
     result = score(detections, events, latest=0.3)
     assert result["recall"] >= 0.7 and result["precision"] >= 0.7, (result, lines)
@@ -83,8 +82,7 @@ def test_stream_names_what_is_missing(lite_run, tmp_path, capsys):
     (tmp_path / "bad.wav").write_bytes(b"RIFF\x00\x00WAVE-garbage")
     assert stream.main(["--run_dir", str(lite_run), str(tmp_path / "bad.wav")]) == 1
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'bad.wav'}: ")
-    args = ["--run_dir", str(lite_run), str(tmp_path / "bad.wav"), "--ignore", "nope"]
     (tmp_path / "ok.wav").write_bytes(encode_wav(np.zeros(800), 8000))
-    args[2] = str(tmp_path / "ok.wav")
+    args = ["--run_dir", str(lite_run), str(tmp_path / "ok.wav"), "--ignore", "nope"]
     assert stream.main(args) == 1
     assert "--ignore: no class nope" in capsys.readouterr().err
