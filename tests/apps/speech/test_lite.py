@@ -30,7 +30,7 @@ def lite_run(tmp_path_factory):
     write_clips(root / "data", "train", copies=8)
     write_clips(root / "data", "test", copies=4)
     run_dir = root / "run"
-    learn = ["--epochs", "40", "--patience", "40", "--learning_rate", "0.01", "--no-augment"]
+    learn = ["--epochs", "25", "--patience", "25", "--learning_rate", "0.01", "--no-augment"]
     learn += ["--ema_momentum", "0", "--conv_filters", "8", "--units", "8", "--head_units", "16"]
     argv = ["--data_dir", str(root / "data"), "--output_dir", str(run_dir), *TINY_FLAGS, *learn]
     assert train.main([*argv, "--streaming"]) == 0
