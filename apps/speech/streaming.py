@@ -132,8 +132,8 @@ class StreamingClassifier(tf.Module):
 def stream_clip(step, initial_state: dict, audio: np.ndarray, hop_samples: int) -> np.ndarray:
     """Feed `audio` `[samples]` hop by hop through `step(audio=..., **state)` from
     `initial_state`; return the probabilities after each hop `[hops, classes]` (a last
-    partial hop is padded with zeros)."""
-    hops = -(-len(audio) // hop_samples)
+    partial hop is padded with zeros; no audio is one hop of silence)."""
+    hops = max(1, -(-len(audio) // hop_samples))
     padded = np.zeros(hops * hop_samples, np.float32)
     padded[: len(audio)] = audio
     state, outputs = dict(initial_state), []

@@ -86,3 +86,20 @@ def test_stream_names_what_is_missing(lite_run, tmp_path, capsys):
     args = ["--run_dir", str(lite_run), str(tmp_path / "ok.wav"), "--ignore", "nope"]
     assert stream.main(args) == 1
     assert "--ignore: no class nope" in capsys.readouterr().err
+
+
+def test_stream_takes_any_recording_and_refuses_nan(lite_run, tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    stereo = np.stack([keyword("high", 0.2, 44100, rng)] * 2, axis=1)
+    for name, wave, rate in [("empty", np.zeros(0), 8000), ("stereo", stereo, 44100)]:
+        (tmp_path / f"{name}.wav").write_bytes(encode_wav(wave, rate, bits=24))
+        assert stream.main(["--run_dir", str(lite_run), str(tmp_path / f"{name}.wav")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("0 keyword(s) in 0.0 s of audio; 1 hops")
+    wave = keyword("low", 0.3, 8000, rng)
+    wave[100] = np.nan
+    (tmp_path / "nan.wav").write_bytes(encode_wav(wave, 8000, bits=32, floating=True))
+    assert stream.main(["--run_dir", str(lite_run), str(tmp_path / "nan.wav")]) == 1
+    assert (
+        "nan.wav: the recording holds samples that are NaN or infinite" in capsys.readouterr().err
+    )
