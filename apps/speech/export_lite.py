@@ -80,7 +80,6 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
         model = keras.saving.load_model(run.best_model)
         streaming = StreamingClassifier(model.network, config) if config.streaming else None
         training = [clip.numpy() for clip, _ in splits.clips("train", sample=representative_clips)]
-        test = [(clip.numpy(), int(label)) for clip, label in splits.clips("test")]
 
         def clip_inputs():
             return ({"audio": clip[None]} for clip in training)
@@ -123,46 +122,44 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
                     else (),
                 )
 
+        print(f"Measuring the SavedModel and {len(models)} LiteRT models on the test clips")
         serve = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-        labels = np.array([label for _, label in test])
-        saved = np.concatenate(
-            [
-                serve(audio=tf.constant(np.stack([c for c, _ in test[i : i + 64]])))[
-                    "probabilities"
-                ].numpy()
-                for i in range(0, len(test), 64)
-            ]
-        ).argmax(-1)
+        runners = {name: lite.LiteModel(content) for name, content in models.items()}
+        heard = streaming.memory_steps * streaming.hop_samples if streaming else 0
+        labels, saved, predicted = [], [], {name: [] for name in models}
+        bar = progress_bar(len(splits.labels("test")), "clip")
+        for clips, batch_labels in splits.clips("test").batch(64):  # one pass, a batch in memory
+            clips = clips.numpy()
+            labels += batch_labels.numpy().tolist()
+            saved += serve(audio=tf.constant(clips))["probabilities"].numpy().argmax(-1).tolist()
+            for clip in clips:
+                for name, runner in runners.items():
+                    if name.startswith("clip"):
+                        found = runner(audio=clip[None])["probabilities"][0]
+                    else:  # hop by hop, over the frames the clip model reads
+                        state = runner.initial_state()
+                        found = stream_clip(runner, state, clip[:heard], streaming.hop_samples)[-1]
+                    predicted[name].append(int(np.argmax(found)))
+            bar.add(len(clips))
+        labels, saved = np.array(labels), np.array(saved)
         report = {
             "export_version": int(export_dir.name),
             "sample_rate": config.sample_rate,
             "clip_samples": config.clip_samples,
             "hop_samples": config.hop_samples if streaming else None,
             "class_names": list(config.class_names),
-            "test_clips": len(test),
+            "test_clips": len(labels),
             "representative_clips": len(training),
             "saved_model_test_accuracy": round(float(np.mean(saved == labels)), 4),
             "models": {},
         }
         for name, content in models.items():
-            print(f"Measuring {name} on {len(test)} test clips")
-            runner, bar, found = lite.LiteModel(content), progress_bar(len(test), "clip"), []
-            heard = streaming.memory_steps * streaming.hop_samples if streaming else 0
-            for clip, _ in test:
-                if name.startswith("clip"):
-                    found.append(runner(audio=clip[None])["probabilities"][0])
-                else:  # hop by hop, over the frames the clip model reads
-                    hops = stream_clip(
-                        runner, runner.initial_state(), clip[:heard], streaming.hop_samples
-                    )
-                    found.append(hops[-1])
-                bar.add(1)
-            predicted = np.argmax(found, axis=-1)
+            found = np.array(predicted[name])
             report["models"][name] = {
                 "file": f"{name}.tflite",
                 "bytes": len(content),
-                "test_accuracy": round(float(np.mean(predicted == labels)), 4),
-                "same_label_as_saved_model": round(float(np.mean(predicted == saved)), 4),
+                "test_accuracy": round(float(np.mean(found == labels)), 4),
+                "same_label_as_saved_model": round(float(np.mean(found == saved)), 4),
             }
         if streaming is not None:
             report["streaming_state"] = {k: list(v) for k, v in streaming.state_shapes().items()}
