@@ -15,6 +15,13 @@ from typing import Sequence
 
 import numpy as np
 
+# The detector's defaults (`stream`'s flags): reasoned, not tuned on a test speaker.
+THRESHOLD = 0.7  # smoothed probability that reports a keyword
+SMOOTHING = 0.2  # seconds of posteriors averaged
+REFRACTORY = 1.0  # seconds without a report after one: a word stays in the window a clip long
+GATE_DB = 10.0  # how far the last clip must rise above the noise floor
+FLOOR_SECONDS = 3.0  # the window of the noise-floor estimate
+
 
 @dataclasses.dataclass(frozen=True)
 class Detection:
@@ -30,9 +37,9 @@ def detect(
     hop_seconds: float,
     class_names: Sequence[str],
     *,
-    threshold: float = 0.7,
-    smoothing: float = 0.2,
-    refractory: float = 1.0,
+    threshold: float = THRESHOLD,
+    smoothing: float = SMOOTHING,
+    refractory: float = REFRACTORY,
     ignore: Sequence[str] = (),
     gate: np.ndarray | None = None,
 ) -> list[Detection]:
@@ -75,7 +82,7 @@ def hop_levels(audio: np.ndarray, hop_samples: int) -> np.ndarray:
 
 
 def sound_gate(
-    levels: np.ndarray, clip_hops: int, floor_hops: int, gate_db: float = 10.0
+    levels: np.ndarray, clip_hops: int, floor_hops: int, gate_db: float = GATE_DB
 ) -> np.ndarray:
     """True at the hops where the loudest hop of the last `clip_hops` stands `gate_db` above
     the noise floor, the quietest hop of the last `floor_hops` (both causal)."""
@@ -91,8 +98,8 @@ def detect_in_recording(
     audio: np.ndarray,
     info: dict,
     *,
-    gate_db: float = 10.0,
-    floor_seconds: float = 3.0,
+    gate_db: float = GATE_DB,
+    floor_seconds: float = FLOOR_SECONDS,
     **settings,
 ) -> list[Detection]:
     """`detect` over a recording's posteriors (one row per hop of `audio`), gated by

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional
 from typing import Sequence
 
+from apps.speech import detection
 from shared.cli import command
 from shared.cli import run_parser
 from shared.commands import native_logs_hidden
@@ -30,23 +31,35 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("recording", help="WAV file (any rate or format)")
     parser.add_argument("--model", default="streaming", choices=MODELS, help="Which LiteRT form")
     parser.add_argument(
-        "--threshold", type=float, default=0.7, help="Smoothed probability to report"
+        "--threshold",
+        type=float,
+        default=detection.THRESHOLD,
+        help="Smoothed probability to report",
     )
     parser.add_argument(
-        "--smoothing", type=float, default=0.2, help="Seconds of posteriors averaged"
+        "--smoothing",
+        type=float,
+        default=detection.SMOOTHING,
+        help="Seconds of posteriors averaged",
     )
     parser.add_argument(
-        "--refractory", type=float, default=1.0, help="Seconds of silence after a keyword"
+        "--refractory",
+        type=float,
+        default=detection.REFRACTORY,
+        help="Seconds without a report after a keyword",
     )
     parser.add_argument(
         "--gate_db",
         type=float,
-        default=10.0,
+        default=detection.GATE_DB,
         help="Report only while the last clip is this many dB above the noise floor of the "
         "last --floor_seconds (0: no gate)",
     )
     parser.add_argument(
-        "--floor_seconds", type=float, default=3.0, help="Window of the noise-floor estimate"
+        "--floor_seconds",
+        type=float,
+        default=detection.FLOOR_SECONDS,
+        help="Window of the noise-floor estimate",
     )
     parser.add_argument(
         "--ignore",
@@ -122,8 +135,8 @@ def listen(model_path: Path, recording: Path, args) -> None:
         refractory=args.refractory,
         ignore=ignore,
     )
-    for detection in found:
-        print(f"{detection.time:9.2f} s  {detection.label}  {detection.score:.2f}")
+    for heard in found:
+        print(f"{heard.time:9.2f} s  {heard.label}  {heard.score:.2f}")
     duration = len(audio) / info["sample_rate"]
     print(
         f"{len(found)} keyword(s) in {duration:.1f} s of audio; {len(posteriors)} hops in "
