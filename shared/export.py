@@ -17,6 +17,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.framework import kernels
 
 from shared.served import shape_checked
+from shared.tracing import layers_set
 
 # TF Serving ignores this folder of a SavedModel; files the version needs besides the graph.
 EXTRA_ASSETS = "assets.extra"
@@ -112,14 +113,8 @@ def portable_recurrent_layers(resources: Sequence[Any]) -> Iterator[None]:
                 for layer in resource._flatten_layers(include_self=True)
                 if isinstance(layer, (keras.layers.LSTM, keras.layers.GRU))
             ]
-    saved = [layer.use_cudnn for layer in layers]
-    for layer in layers:
-        layer.use_cudnn = False
-    try:
+    with layers_set(layers, "use_cudnn", False):
         yield
-    finally:
-        for layer, value in zip(layers, saved):
-            layer.use_cudnn = value
 
 
 def graph_ops(path: os.PathLike) -> set[str]:

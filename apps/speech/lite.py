@@ -23,6 +23,7 @@ import tensorflow as tf
 from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
 from shared.pipeline import Pipeline
+from shared.tracing import layers_set
 
 QUANTIZATIONS = ("float", "dynamic", "int8")
 SIGNATURE = "serving_default"
@@ -120,20 +121,11 @@ def lite_tracing(model: keras.Model) -> Iterator[None]:
     """Trace the model as LiteRT converts it best: recurrent layers unrolled (a clip has a fixed
     number of frames, and LiteRT's int8 calibration crashes on a recurrent loop, TF 2.21) and
     the mel filter bank elementwise (`LogMelSpectrogram.elementwise_mel`)."""
-    layers = [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.RNN)]
-    log_mels = [layer for layer in model._flatten_layers() if hasattr(layer, "elementwise_mel")]
-    saved = [layer.unroll for layer in layers]
-    for layer in layers:
-        layer.unroll = True
-    for layer in log_mels:
-        layer.elementwise_mel = True
-    try:
+    layers = list(model._flatten_layers())
+    recurrent = [layer for layer in layers if isinstance(layer, keras.layers.RNN)]
+    log_mels = [layer for layer in layers if hasattr(layer, "elementwise_mel")]
+    with layers_set(recurrent, "unroll", True), layers_set(log_mels, "elementwise_mel", True):
         yield
-    finally:
-        for layer, value in zip(layers, saved):
-            layer.unroll = value
-        for layer in log_mels:
-            layer.elementwise_mel = False
 
 
 def clip_function(model: Pipeline, config: SpeechConfig) -> tuple[Callable, list]:

@@ -7,11 +7,11 @@ import numpy as np
 
 from apps.speech import audio as audio_ops
 from apps.speech.config import SpeechConfig
+from apps.speech.feature_augment import RandomStretch
+from apps.speech.feature_augment import SpecAugment
 from apps.speech.features import SILENCE_LOG
 from apps.speech.features import CepstralCoefficients
 from apps.speech.features import LogMelSpectrogram
-from apps.speech.features import RandomStretch
-from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
 from apps.speech.features import mfcc_silence_level
 from shared.distribute import batch_normalization

@@ -6,10 +6,10 @@ import pytest
 import tensorflow as tf
 
 from apps.speech.config import SpeechConfig
+from apps.speech.feature_augment import RandomStretch
+from apps.speech.feature_augment import SpecAugment
 from apps.speech.features import SILENCE_LOG
 from apps.speech.features import LogMelSpectrogram
-from apps.speech.features import RandomStretch
-from apps.speech.features import SpecAugment
 from apps.speech.features import UtteranceNormalization
 from apps.speech.model import build_model
 from apps.speech.model import compile_model
