@@ -65,9 +65,9 @@ def detect(
     found, quiet_until = [], -np.inf
     for hop, row in enumerate(smoothed):
         time = (hop + 1) * hop_seconds
-        best = int(np.argmax(row))
         if gate is not None and not gate[hop]:
             continue
+        best = int(np.argmax(row))
         if row[best] >= threshold and time >= quiet_until:
             found.append(Detection(round(time, 3), class_names[best], round(float(row[best]), 4)))
             quiet_until = time + refractory
@@ -85,12 +85,21 @@ def sound_gate(
     levels: np.ndarray, clip_hops: int, floor_hops: int, gate_db: float = GATE_DB
 ) -> np.ndarray:
     """True at the hops where the loudest hop of the last `clip_hops` stands `gate_db` above
-    the noise floor, the quietest hop of the last `floor_hops` (both causal)."""
-    loudest = np.array(
-        [levels[max(0, t - clip_hops + 1) : t + 1].max() for t in range(len(levels))]
-    )
-    floor = np.array([levels[max(0, t - floor_hops + 1) : t + 1].min() for t in range(len(levels))])
-    return (loudest >= floor + gate_db) & (loudest > -100.0)
+    the noise floor before them: the quietest hop of the `floor_hops` that end `clip_hops`
+    earlier (in the first clip-length, of those so far). So a word opens the gate for a
+    clip-length; steady noise, a drop in the noise and digital silence do not."""
+    loudest = _trailing(levels, clip_hops, np.max, -np.inf)
+    floor = _trailing(levels, floor_hops, np.min, np.inf)
+    before = np.concatenate([floor[:clip_hops], floor[: max(0, len(floor) - clip_hops)]])
+    return (loudest >= before + gate_db) & (loudest > -100.0)
+
+
+def _trailing(values: np.ndarray, window: int, reduce, fill: float) -> np.ndarray:
+    """`reduce` over each value and the `window - 1` before it (fewer at the start)."""
+    if not len(values):
+        return np.asarray(values, float)
+    padded = np.concatenate([np.full(window - 1, fill), values])
+    return reduce(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
 
 
 def detect_in_recording(

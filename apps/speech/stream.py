@@ -52,8 +52,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "--gate_db",
         type=float,
         default=detection.GATE_DB,
-        help="Report only while the last clip is this many dB above the noise floor of the "
-        "last --floor_seconds (0: no gate)",
+        help="Report only while the last clip's loudest hop is this many dB above the noise "
+        "floor of the --floor_seconds before it (0: no gate)",
     )
     parser.add_argument(
         "--floor_seconds",

@@ -10,7 +10,9 @@ from apps.speech.detection import Detection
 from apps.speech.detection import Event
 from apps.speech.detection import compose_recording
 from apps.speech.detection import detect
+from apps.speech.detection import hop_levels
 from apps.speech.detection import score
+from apps.speech.detection import sound_gate
 from apps.speech.features import UtteranceNormalization
 from apps.speech.model import build_model
 from apps.speech.streaming import StreamingClassifier
@@ -188,3 +190,15 @@ def test_compose_and_score_recordings():
         "recall": 0.5,
     }
     assert score([Detection(3.1, "b", 0.9)], [Event(2.1, 2.15, "b")])["recall"] == 1.0
+
+
+def test_the_sound_gate_opens_for_a_clip_after_a_rise_above_the_floor():
+    levels = np.full(200, -60.0)  # dB per hop: steady noise, one word, digital silence
+    levels[50:60] = -20.0
+    levels[150:] = -200.0
+    gate = sound_gate(levels, clip_hops=25, floor_hops=100, gate_db=10.0)
+    # Open from the word's first hop while it is within the last 25 hops; never in the
+    # noise (no rise), nor when the noise stops (a drop is no word), nor in digital silence.
+    assert np.flatnonzero(gate).tolist() == list(range(50, 84))
+    assert not sound_gate(np.full(50, -20.0), 25, 100).any()  # loud but steady: no word
+    assert hop_levels(np.full(320, 0.1, np.float32), 160).round(3).tolist() == [-20.0, -20.0]
