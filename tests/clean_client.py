@@ -37,7 +37,7 @@ def run_clean_client(code: str, *args: str, cwd: Path, warmup: Path | None = Non
     The subprocess starts in `cwd` (not the repository) with a bare environment, so it sees
     only installed packages, as TF Serving would. `code` must print one JSON object last.
     With `warmup` (an export version), the same process then replays the version's warm-up
-    records; the answer's `"warmup"` holds `[signature, outputs]` of each.
+    records, and `check_warmup` asserts they were answered as direct calls answer them.
     """
     env = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
     if warmup is not None:
@@ -54,7 +54,8 @@ def run_clean_client(code: str, *args: str, cwd: Path, warmup: Path | None = Non
     lines = result.stdout.strip().splitlines()
     if warmup is None:
         return json.loads(lines[-1])
-    return {**json.loads(lines[-2]), "warmup": json.loads(lines[-1])}
+    check_warmup(warmup, json.loads(lines[-1]))
+    return json.loads(lines[-2])
 
 
 def check_warmup(export_dir: Path, replayed: list, atol: float = 1e-4) -> None:

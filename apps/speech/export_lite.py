@@ -126,6 +126,7 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
         serve = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
         runners = {name: lite.LiteModel(content) for name, content in models.items()}
         heard = streaming.memory_steps * streaming.hop_samples if streaming else 0
+        zero_state = streaming.initial_state() if streaming else None  # stream_clip copies it
         labels, saved, predicted = [], [], {name: [] for name in models}
         bar = progress_bar(len(splits.labels("test")), "clip")
         for clips, batch_labels in splits.clips("test").batch(64):  # one pass, a batch in memory
@@ -136,9 +137,10 @@ def export_lite(run_dir: Path, data_dir: Optional[str], representative_clips: in
                 for name, runner in runners.items():
                     if name.startswith("clip"):
                         found = runner(audio=clip[None])["probabilities"][0]
-                    else:  # hop by hop, over the frames the clip model reads
-                        state = runner.initial_state()
-                        found = stream_clip(runner, state, clip[:heard], streaming.hop_samples)[-1]
+                    else:  # hop by hop from a zero state, over the frames the clip model reads
+                        found = stream_clip(
+                            runner, zero_state, clip[:heard], streaming.hop_samples
+                        )[-1]
                     predicted[name].append(int(np.argmax(found)))
             bar.add(len(clips))
         labels, saved = np.array(labels), np.array(saved)

@@ -17,7 +17,6 @@ from tests.apps.captioning.conftest import TINY_FLAGS
 from tests.apps.captioning.shapes import write_shapes
 from tests.bad_inputs import BadInput
 from tests.bad_inputs import check_bad_input
-from tests.clean_client import check_warmup
 from tests.clean_client import generate_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -113,7 +112,6 @@ def test_export_captions_image_bytes_in_a_clean_process(trained_run, tmp_path):
     answer = run_clean_client(
         CLEAN_CLIENT, run_dir / "export" / "1", *argv, cwd=tmp_path, warmup=run_dir / "export" / "1"
     )
-    check_warmup(run_dir / "export" / "1", answer["warmup"])  # TF Serving's warm-up replays alike
     assert answer["inputs"] == {"image_bytes": "string"}
     assert answer["outputs"] == ["caption", "error"]
     assert answer["project_modules"] == []

@@ -16,7 +16,6 @@ from tests.apps.sentiment.conftest import TINY_FLAGS
 from tests.apps.sentiment.conftest import write_reviews
 from tests.bad_inputs import BadInput
 from tests.bad_inputs import check_bad_input
-from tests.clean_client import check_warmup
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -87,7 +86,6 @@ def test_export_serves_raw_strings_in_a_clean_process(trained_run, tmp_path):
     run_dir, _ = trained_run
     export = run_dir / "export" / "1"
     answer = run_clean_client(CLEAN_CLIENT, export, json.dumps(TEXTS), cwd=tmp_path, warmup=export)
-    check_warmup(export, answer["warmup"])  # TF Serving's warm-up replays alike
     assert answer["inputs"] == {"text": "string"}
     assert answer["project_modules"] == []
     # The served probabilities are the trained model's (the empty and the 100,000-character

@@ -14,7 +14,6 @@ from apps.video.decode import read_clip
 from shared.run_dir import RunDir
 from tests.apps.video.conftest import TINY_FLAGS
 from tests.apps.video.conftest import small_motion
-from tests.clean_client import check_warmup
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -97,7 +96,6 @@ def test_export_takes_raw_frames_in_a_clean_process(trained_run, tmp_path):
         cwd=tmp_path,
         warmup=run_dir / "export" / "1",
     )
-    check_warmup(run_dir / "export" / "1", answer["warmup"])  # TF Serving's warm-up replays alike
     assert answer["inputs"] == {"frames": "uint8"}
     assert answer["outputs"] == ["label", "probabilities"] and answer["project_modules"] == []
     assert answer["labels"] == ["left", "right"]

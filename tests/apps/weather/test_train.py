@@ -17,7 +17,6 @@ from tests.apps.weather.conftest import signal_frame
 from tests.apps.weather.conftest import write_csv
 from tests.bad_inputs import BadInput
 from tests.bad_inputs import check_bad_input
-from tests.clean_client import check_warmup
 from tests.clean_client import predict_in_a_fresh_process
 from tests.clean_client import run_clean_client
 from tests.run_dir_test import check_finished_run_directory
@@ -126,7 +125,6 @@ def test_export_round_trip_in_a_clean_process(trained_run, tmp_path):
     answer = run_clean_client(
         CLEAN_CLIENT, run_dir / "export" / "1", cwd=tmp_path, warmup=run_dir / "export" / "1"
     )
-    check_warmup(run_dir / "export" / "1", answer["warmup"])  # TF Serving's warm-up replays alike
     assert answer["inputs"] == {
         "window": ["float32", [None, 24, 5]],
         "timestamps": ["int64", [None, 24]],
