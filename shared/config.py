@@ -210,6 +210,31 @@ class GroupedFilesConfig(BaseConfig):
         "speaker, a UCF101 gXX): without val/, validation holds whole groups, never one that "
         "also trains ('' : the app's default grouping)",
     )
+    validation_fold: int = option(
+        0,
+        "Which of the disjoint validation sets held out of train/ validates: 0 the default, "
+        "k the k-th further set of whole groups along the same seeded order",
+        min=0,
+    )
+    selection_folds: int = option(
+        1,
+        "K-fold selection (with --refit scratch): K selection runs, fold k validating on "
+        "--validation_fold k; the final fit trains for the epoch where the mean of their "
+        "validation curves is best (1: one selection run)",
+        min=1,
+    )
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.selection_folds > 1 and self.refit != "scratch":
+            raise ValueError(
+                f"--selection_folds {self.selection_folds} chooses the epoch count of the final "
+                f"fit: it needs --refit scratch (got --refit {self.refit})"
+            )
+        if self.selection_folds > 1 and self.validation_fold:
+            raise ValueError("--selection_folds runs every fold itself: leave --validation_fold 0")
+        if self.selection_folds > 1 and self.strategy == "multi_worker":
+            raise ValueError("--selection_folds runs on one machine, not --strategy multi_worker")
 
 
 @dataclasses.dataclass(frozen=True)

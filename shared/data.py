@@ -65,11 +65,20 @@ def fixed_shapes(dataset: tf.data.Dataset) -> bool:
     return bool(shapes) and all(shape.is_fully_defined() for shape in shapes)
 
 
-def hold_out(files: list, fraction: float, seed: int) -> tuple[list, list]:
-    """A seeded random `fraction` of `files` for validation: (train files, validation files)."""
+def hold_out(files: list, fraction: float, seed: int, fold: int = 0) -> tuple[list, list]:
+    """A seeded random `fraction` of `files` for validation: (train files, validation files).
+
+    `fold` k validates on the k-th such share of the same permutation (k-fold selection), so
+    the folds' validation sets are disjoint.
+    """
     order = np.random.default_rng(seed).permutation(len(files))
     cut = int(round(len(files) * fraction))
-    held = set(order[:cut].tolist())
+    if cut * (fold + 1) > len(files):
+        raise UserError(
+            f"--validation_fold {fold}: {len(files)} files hold only "
+            f"{len(files) // max(cut, 1)} disjoint validation share(s) of {fraction:.0%}"
+        )
+    held = set(order[cut * fold : cut * (fold + 1)].tolist())
     return (
         [f for i, f in enumerate(files) if i not in held],
         [f for i, f in enumerate(files) if i in held],
@@ -94,11 +103,13 @@ def file_groups(names: Sequence[str], pattern: str) -> list[str]:
 
 
 def hold_out_groups(
-    items: list, groups: Sequence[str], fraction: float, seed: int
+    items: list, groups: Sequence[str], fraction: float, seed: int, fold: int = 0
 ) -> tuple[list, list]:
     """Whole groups, in seeded random order, until about `fraction` of `items` validate.
 
-    No group is on both sides; at least one group validates and at least one trains.
+    No group is on both sides; at least one group validates and at least one trains. `fold` k
+    validates on the k-th such set of groups along the same order (k-fold selection: the
+    folds' validation groups are disjoint; fold 0 is the default split).
     """
     names = sorted(set(groups))
     if len(names) < 2:
@@ -106,18 +117,38 @@ def hold_out_groups(
             f"validation by group needs at least two groups in train/, found {len(names)} "
             "(check --group_pattern, or add a val/ folder)"
         )
-    order = np.random.default_rng(seed).permutation(len(names))
-    sizes = Counter(groups)
-    held, count = set(), 0
-    for index in order[:-1]:
-        if held and count + sizes[names[index]] / 2 > fraction * len(items):
-            break
-        held.add(names[index])
-        count += sizes[names[index]]
+    folds = group_folds(names, Counter(groups), fraction * len(items), seed)
+    if fold >= len(folds):
+        raise UserError(
+            f"--validation_fold {fold}: the {len(names)} groups of train/ make only "
+            f"{len(folds)} disjoint validation fold(s) of about {fraction:.0%} (folds 0 to "
+            f"{len(folds) - 1}; change --validation_split or --selection_folds)"
+        )
+    held = folds[fold]
     return (
         [item for item, group in zip(items, groups) if group not in held],
         [item for item, group in zip(items, groups) if group in held],
     )
+
+
+def group_folds(names: list[str], sizes: Counter, target: float, seed: int) -> list[set[str]]:
+    """The validation folds of `hold_out_groups`: along a seeded order of `names`, each fold
+    takes whole groups until it holds about `target` items; every fold leaves a group to train,
+    and a last fold that would hold less than half of `target` is dropped."""
+    order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+    folds = []
+    while order:
+        held, count = set(), 0
+        for name in order[:-1] if not folds else order:
+            if held and count + sizes[name] / 2 > target:
+                break
+            held.add(name)
+            count += sizes[name]
+        if not held or len(held) == len(names) or (folds and count < target / 2):
+            break
+        folds.append(held)
+        order = [name for name in order if name not in held]
+    return folds
 
 
 def label_split_folders(
@@ -170,6 +201,7 @@ def validation_by_group(
     fraction: float,
     seed: int,
     noun: str,
+    fold: int = 0,
 ) -> tuple[list, list, dict]:
     """Train and validation `items` (named `names`) with no group on both sides, and a report.
 
@@ -178,7 +210,8 @@ def validation_by_group(
     them. Names it does not match (a stray file) have no known group: they train, never
     validate, and are counted and named. When no convention fits, a random split by item is
     made, which measures accuracy on groups training has seen, and says so.
-    `noun` is what a group is (a speaker, a video group) in the printed summary.
+    `noun` is what a group is (a speaker, a video group) in the printed summary; `fold` picks
+    one of the disjoint validation sets (`--validation_fold`, see `hold_out_groups`).
     """
     source = "--group_pattern"
     if not pattern:
@@ -191,23 +224,25 @@ def validation_by_group(
             pattern, source = conventions[best], f"{best} file names"
     if not pattern:
         print(
-            f"Validation: a random {fraction:.0%} of train/ (file names do not name the "
-            f"{noun}; pass --group_pattern to hold out whole groups)"
+            f"Validation: a random {fraction:.0%} of train/{_fold_note(fold)} (file names do "
+            f"not name the {noun}; pass --group_pattern to hold out whole groups)"
         )
-        train, val = hold_out(items, fraction, seed)
-        return train, val, {"grouping": "random files"}
+        train, val = hold_out(items, fraction, seed, fold)
+        return train, val, {"grouping": "random files", **({"fold": fold} if fold else {})}
     groups = file_groups(names, pattern)
     named = [i for i, name in enumerate(names) if not groups[i].startswith("<")]
     stray = [i for i, name in enumerate(names) if groups[i].startswith("<")]
     kept = [(items[i], groups[i]) for i in named]
-    train, val = hold_out_groups(kept, [groups[i] for i in named], fraction, seed)
+    train, val = hold_out_groups(kept, [groups[i] for i in named], fraction, seed, fold)
     held = sorted({group for _, group in val})
     shown = ", ".join(held[:8]) + (", ..." if len(held) > 8 else "")
     print(
         f"Validation: {len(val)} files of {len(held)} {noun}(s) not in training ({shown}), "
-        f"grouped by {source}"
+        f"grouped by {source}{_fold_note(fold)}"
     )
     report = {"grouping": source, "pattern": pattern, "validation_groups": held}
+    if fold:
+        report["fold"] = fold
     if stray:
         print(
             f"warning: {len(stray)} file(s) in train/ not named like the others "
@@ -218,6 +253,21 @@ def validation_by_group(
         report["ungrouped_files"] = {"count": len(stray), "first": names[stray[0]]}
     train_items = [item for item, _ in train] + [items[i] for i in stray]
     return train_items, [item for item, _ in val], report
+
+
+def _fold_note(fold: int) -> str:
+    return f", fold {fold}" if fold else ""
+
+
+def refuse_fold(config: Any, source: str) -> None:
+    """`UserError` when `--validation_fold` asks for another validation set than `source`'s
+    own (a val/ folder, a TFDS validation split): folds are held out of train/ only."""
+    fold = getattr(config, "validation_fold", 0)
+    if fold:
+        raise UserError(
+            f"--validation_fold {fold} (--selection_folds): {source} has its own validation "
+            "split; folds are held out of train/ only (remove the val/ folder to use them)"
+        )
 
 
 def batch_sequences(

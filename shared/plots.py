@@ -41,6 +41,23 @@ def plot_history(history: list[dict], path: os.PathLike, best_epoch: int | None 
     save_figure(figure, path)
 
 
+def plot_fold_curves(
+    curves: list[list[float]], mean: list[float], best_epoch: int, metric: str, path: os.PathLike
+) -> None:
+    """K-fold selection: each fold's validation curve, their mean, and the epoch it chose."""
+    figure, axis = plt.subplots(figsize=(6, 3.8))
+    for fold, curve in enumerate(curves):
+        epochs = range(1, len(curve) + 1)
+        axis.plot(epochs, curve, alpha=0.5, linewidth=1, label=f"fold {fold}")
+    axis.plot(range(1, len(mean) + 1), mean, color="black", linewidth=2, label="mean")
+    axis.axvline(best_epoch, color="grey", linestyle="--", linewidth=1, label="chosen")
+    axis.set_title(f"validation {metric.removeprefix('val_')} per fold")
+    axis.set_xlabel("epoch")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize="small")
+    save_figure(figure, path)
+
+
 def plot_confusion_matrix(
     matrix: Sequence[Sequence[int]], class_names: Sequence[str], path: os.PathLike
 ) -> None:

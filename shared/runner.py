@@ -27,6 +27,9 @@ from shared.config import load_config_file
 from shared.errors import UserError
 from shared.export import export_config_path
 from shared.export import export_saved_model
+from shared.folds import FoldSelection
+from shared.folds import fold_seconds
+from shared.folds import select_folds
 from shared.plots import plot_history
 from shared.precision import export_tolerance
 from shared.precision import policy_name
@@ -73,6 +76,9 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     """
     placement = distribute.place(config)  # before TensorFlow's first op
     data, config = task.load_data(config)  # checks the data before anything is written
+    if getattr(config, "selection_folds", 1) > 1:  # the last fold exists (the data name it)
+        last = config.selection_folds - 1
+        task.load_data(dataclasses.replace(config, validation_fold=last, selection_folds=1))
     root = placement.run_root(run_dir or config.output_dir)
     with run_lock(root, f"python -m apps.{task.name}.train"):
         return _train(task, config, data, root, placement)
@@ -93,17 +99,18 @@ def _train(task: Task, config: Any, data: Any, root: Path, placement: distribute
             summary["data"] = datasets.report
         selected = model
         if config.refit != "none":
+            epochs, folds = result.best_epoch, None
+            if config.selection_folds > 1:
+                folds = _fold_selection(task, config, run, result, datasets, placement)
+                epochs = folds.best_epoch
             placement.resume_together(run.refit_state)
-            final = refit(
-                task,
-                model,
-                step_config,
-                datasets,
-                run,
-                selected_epochs=result.best_epoch,
-            )
+            final = refit(task, model, step_config, datasets, run, selected_epochs=epochs)
             model, summary["refit"] = final.model, final.record
-            summary["train_seconds"] = round(summary["train_seconds"] + final.record["seconds"], 3)
+            seconds = summary["train_seconds"] + final.record["seconds"]
+            if folds is not None:
+                summary["refit"]["folds"] = folds.record
+                seconds += fold_seconds(folds.record)
+            summary["train_seconds"] = round(seconds, 3)
         else:  # resumed with --refit none: a final fit made before is not what is exported
             shutil.rmtree(run.refit_state, ignore_errors=True)
         trained = Trained(model, step_config, data, run, result.history, summary)
@@ -175,6 +182,37 @@ def select(
         verbose=verbose,
     )
     return model, result
+
+
+def _fold_selection(
+    task: Task,
+    config: Any,
+    run: RunDir,
+    first: FitResult,
+    datasets: Datasets,
+    placement: distribute.Placement,
+) -> FoldSelection:
+    """`--selection_folds`: the other folds' selection runs (`shared.folds`), each with its
+    own data split and preprocessor fitted on its own training part."""
+
+    def select_fold(fold_config: Any, fold_run: RunDir) -> tuple[FitResult, dict]:
+        data, fold_config = task.load_data(fold_config)
+        fold_run, resuming = prepare_run(fold_config, fold_run.root)
+        preprocessor = _preprocessor(task, fold_config, data, fold_run, resuming, placement)
+        fold_sets = task.make_datasets(placement.input_config(fold_config), data, preprocessor)
+        step_config = placement.step_config(fold_config)
+        _, result = select(task, step_config, fold_run, fold_sets, preprocessor)
+        return result, fold_sets.report or {}
+
+    return select_folds(
+        config,
+        run,
+        first,
+        datasets.report or {},
+        select_fold,
+        monitor=task.selection_metric,
+        mode=task.selection_mode,
+    )
 
 
 def _preprocessor(

@@ -17,6 +17,7 @@ from shared import io
 from shared.data import file_groups
 from shared.data import hold_out_groups
 from shared.data import load_tfds_dataset
+from shared.data import refuse_fold
 from shared.errors import UserError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -79,9 +80,13 @@ def load_splits(config: CaptioningConfig) -> CaptionData:
         # Every image is its own group unless --group_pattern names groups of images.
         names = [r.name for r in records]
         groups = file_groups(names, config.group_pattern) if config.group_pattern else names
-        train, val = hold_out_groups(records, groups, config.validation_split, config.seed)
+        train, val = hold_out_groups(
+            records, groups, config.validation_split, config.seed, config.validation_fold
+        )
         splits["train"] = dataclasses.replace(splits["train"], records=train)
         splits["val"] = dataclasses.replace(splits["train"], records=val)
+    else:
+        refuse_fold(config, "the data's val split")
     for name, split in splits.items():
         if not split.records:
             raise UserError(

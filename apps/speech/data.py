@@ -24,6 +24,7 @@ from shared.data import count
 from shared.data import label_split_folders
 from shared.data import labels_of
 from shared.data import load_tfds_dataset
+from shared.data import refuse_fold
 from shared.data import split_validation
 from shared.data import validation_by_group
 from shared.errors import UserError
@@ -167,6 +168,8 @@ def load_folder(config: SpeechConfig) -> Splits:
         files["train"], files["val"], report["validation"] = validation_by_speaker(
             files["train"], config
         )
+    else:
+        refuse_fold(config, str(root / "val"))
     keys = {split: [stats.keys[path] for path, _ in found] for split, found in files.items()}
     noise_files = sorted((root / NOISE_FOLDER).glob("*.wav")) + sorted(
         (root / "train" / NOISE_FOLDER).glob("*.wav")
@@ -212,6 +215,7 @@ def validation_by_speaker(
         fraction=config.validation_split,
         seed=config.seed,
         noun="speaker",
+        fold=config.validation_fold,
     )
 
 
@@ -299,6 +303,7 @@ def load_tfds(config: SpeechConfig) -> Splits:
     """
     import tensorflow_datasets as tfds
 
+    refuse_fold(config, f"TFDS {config.tfds_name}")
     wanted = {"train": "train", "val": "validation", "test": "test"}
     try:
         known = set(tfds.builder(config.tfds_name, data_dir=config.tfds_data_dir).info.splits)

@@ -23,6 +23,7 @@ from apps.video.frames import sample_indices
 from shared.data import hold_out
 from shared.data import label_split_folders
 from shared.data import load_tfds_dataset
+from shared.data import refuse_fold
 from shared.data import validation_by_group
 from shared.errors import UserError
 
@@ -161,8 +162,11 @@ def _folder_splits(config: VideoConfig) -> VideoData:
             fraction=config.validation_split,
             seed=config.seed,
             noun="video group",
+            fold=config.validation_fold,
         )
         splits.update(train=Split(train), val=Split(val))
+    else:
+        refuse_fold(config, str(root / "val"))
     return VideoData(splits, tuple(class_names), report)
 
 
@@ -198,7 +202,9 @@ def _tfds_splits(config: VideoConfig) -> VideoData:
         "keeps no clip names, so UCF101 groups cannot be held out whole; validation "
         "accuracy will be optimistic: use --data_dir with the named clips to hold out groups)"
     )
-    train, val = hold_out(splits["train"].records, config.validation_split, config.seed)
+    train, val = hold_out(
+        splits["train"].records, config.validation_split, config.seed, config.validation_fold
+    )
     splits.update(train=Split(train, splits["train"].tfds), val=Split(val, splits["train"].tfds))
     report = {"validation": {"grouping": "random clips (TFDS keeps no clip names)"}}
     return VideoData(splits, class_names, report)

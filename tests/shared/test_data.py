@@ -4,7 +4,10 @@ import tensorflow as tf
 
 from shared.data import batch_sequences
 from shared.data import count
+from shared.data import hold_out
+from shared.data import hold_out_groups
 from shared.data import split_validation
+from shared.errors import UserError
 
 
 def variable_length_dataset(num_examples=200, max_length=60, seed=0):
@@ -129,3 +132,37 @@ def test_split_validation_draws_the_same_sides_for_fixed_and_variable_shapes():
         fixed_ids = [int(v) for v in fixed.as_numpy_iterator()]
         assert fixed_ids == [int(v[0]) for v in variable.as_numpy_iterator()]
         assert count(fixed) == len(fixed_ids)
+
+
+def test_group_folds_are_disjoint_whole_groups_and_fold_0_is_the_default_split():
+    sizes = {"a": 30, "b": 10, "c": 25, "d": 5, "e": 40, "f": 20, "g": 15}
+    groups = [name for name, size in sizes.items() for _ in range(size)]
+    items = list(range(len(groups)))
+    folds = []
+    for fold in range(4):
+        train, val = hold_out_groups(items, groups, 0.2, seed=7, fold=fold)
+        held = {groups[i] for i in val}
+        assert sorted(train + val) == items and not held & {groups[i] for i in train}
+        folds.append(held)
+    assert all(not a & b for i, a in enumerate(folds) for b in folds[i + 1 :])
+    assert hold_out_groups(items, groups, 0.2, seed=7) == hold_out_groups(
+        items, groups, 0.2, seed=7, fold=0
+    )
+    # Three speakers at 10%: one speaker per fold, each validating once.
+    speakers = ["lucas"] * 50 + ["george"] * 50 + ["jackson"] * 50
+    held = [
+        {speakers[i] for i in hold_out_groups(list(range(150)), speakers, 0.1, 2, k)[1]}
+        for k in range(3)
+    ]
+    assert sorted(map(sorted, held)) == [["george"], ["jackson"], ["lucas"]]
+    with pytest.raises(UserError, match="--validation_fold 3: the 3 groups .* only 3"):
+        hold_out_groups(list(range(150)), speakers, 0.1, 2, fold=3)
+
+
+def test_random_validation_folds_are_disjoint_shares_of_one_permutation():
+    files = [f"f{i}" for i in range(50)]
+    vals = [set(hold_out(files, 0.2, seed=3, fold=k)[1]) for k in range(5)]
+    assert all(len(v) == 10 for v in vals) and set().union(*vals) == set(files)
+    assert vals[0] == set(hold_out(files, 0.2, seed=3)[1])
+    with pytest.raises(UserError, match="only 5 disjoint validation share"):
+        hold_out(files, 0.2, seed=3, fold=5)
