@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -296,6 +297,27 @@ def test_group_pattern_names_the_groups_and_bad_patterns_are_clear_errors(tmp_pa
     for pattern, message in (("^(take", "not a regular expression"), ("^take", "capture group")):
         with pytest.raises(UserError, match=message):
             load_splits(dataclasses.replace(config, group_pattern=pattern))
+
+
+def test_validation_folds_hold_out_each_speaker_once_and_a_val_folder_refuses_them(tmp_path):
+    speakers = ("anna", "ben", "carl")
+    digit = {"low": 0, "high": 1, "chirp": 2}
+    root = speaker_folder(tmp_path, lambda label, i: f"{digit[label]}_{speakers[i % 3]}_{i}.wav")
+    config = SpeechConfig(data_dir=str(root), sample_rate=8000)
+    held = []
+    for fold in range(3):
+        splits = load_splits(dataclasses.replace(config, validation_fold=fold))
+        speaker = lambda split: {p.name.split("_")[1] for p, _ in splits.files[split]}  # noqa: E731
+        assert len(speaker("val")) == 1 and not speaker("train") & speaker("val")
+        assert splits.report["validation"].get("fold", 0) == fold
+        held += sorted(speaker("val"))
+    assert sorted(held) == sorted(speakers)
+    with pytest.raises(UserError, match="only 3 disjoint"):
+        load_splits(dataclasses.replace(config, validation_fold=3))
+    (root / "train").rename(root / "val")
+    shutil.copytree(root / "val", root / "train")
+    with pytest.raises(UserError, match=r"--validation_fold 1 .*val has its own validation"):
+        load_splits(dataclasses.replace(config, validation_fold=1))
 
 
 def test_clips_are_decoded_once_into_the_disk_cache_and_never_held_in_memory(clip_folder, tmp_path):
