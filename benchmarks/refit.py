@@ -8,7 +8,8 @@ figure, which every run records (`metrics.json`, `refit.selection`). A variant i
 `NAME=FLAGS` (flags of the final fit); plain `scratch` or `fine_tune` means `--refit <it>`.
 
     python benchmarks/refit.py --app speech --seeds 1337,2 \\
-        --variants "scratch;scaled=--refit scratch --scale_refit_epochs;fine_tune" \\
+        --variants "scratch;scaled=--refit scratch --scale_refit_epochs;fine_tune;
+                    kfold=--refit scratch --scale_refit_epochs --selection_folds 3" \\
         --out /tmp/refit-speech -- --data_dir $RNN_SUITE_DATA/speech
 
 Prints one row per seed and variant (test metric, final-fit epochs and seconds), the mean per
@@ -27,6 +28,7 @@ from unittest import mock
 
 from shared import runner
 from shared.cli import parse_config
+from shared.run_dir import RunDir
 from tuning.search import load_app
 
 
@@ -36,7 +38,7 @@ def train_from_one_selection(task, configs: dict[str, Any], out: Path) -> dict[s
     original = runner.refit
 
     def copy_then_refit(*args, **kwargs):
-        run = args[5]
+        run = next(arg for arg in args if isinstance(arg, RunDir))
         if not selection.exists():  # the first mode: keep its finished selection
             shutil.copytree(run.root, selection)
         return original(*args, **kwargs)

@@ -91,11 +91,16 @@ def select_folds(
 
 
 def mean_curve_epoch(curves: list[list[float]], mode: str) -> tuple[int, list[float]]:
-    """The 1-based epoch where the mean of `curves` is best, over the epochs every curve has
-    (early stopping ends folds at different epochs), and that mean curve; the earliest of
-    equal values."""
-    length = min(len(curve) for curve in curves)
-    mean = np.mean([curve[:length] for curve in curves], axis=0)
+    """The 1-based epoch where the mean of `curves` is best, and that mean curve; the earliest
+    of equal values.
+
+    Early stopping ends folds at different epochs: a fold that stopped keeps its last value
+    for the epochs after it (it had stopped improving), so the mean runs as long as the
+    longest fold and the hardest fold, which often stops first, cannot end the search.
+    """
+    length = max(len(curve) for curve in curves)
+    padded = [list(curve) + [curve[-1]] * (length - len(curve)) for curve in curves]
+    mean = np.mean(padded, axis=0)
     best = np.argmax(mean) if mode == "max" else np.argmin(mean)
     return int(best) + 1, [float(v) for v in mean]
 

@@ -36,6 +36,7 @@ _RESUMABLE_CHANGES = {
     "refit",
     "finetune_epochs",
     "scale_refit_epochs",
+    "selection_folds",  # more folds after the run's own selection (shared.folds)
 }
 
 

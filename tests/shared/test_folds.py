@@ -140,11 +140,15 @@ def test_a_run_interrupted_in_a_fold_resumes_inside_that_fold(tmp_path, monkeypa
     assert read_metrics(run_dir)["refit"]["folds"]["count"] == 3
 
 
-def test_mean_curve_epoch_averages_the_epochs_every_fold_reached():
+def test_mean_curve_epoch_carries_a_stopped_fold_at_its_last_value():
     curves = [[0.5, 0.4, 0.45, 0.5], [0.6, 0.5, 0.3], [0.7, 0.2, 0.4, 0.1, 0.05]]
     epoch, mean = mean_curve_epoch(curves, "min")
-    assert len(mean) == 3 and epoch == 2  # fold 2's lower epochs 4-5 have no mean
-    assert mean_curve_epoch([[0.1, 0.9, 0.9], [0.8, 0.5, 0.9]], "max")[0] == 3
+    # Epoch 5: (0.5 + 0.3 + 0.05) / 3, the first two folds at their last values.
+    assert len(mean) == 5 and epoch == 5 and mean[4] == pytest.approx(0.85 / 3)
+    # A fold that stopped early (at its worst) does not end the search for the others.
+    epoch, mean = mean_curve_epoch([[0.1, 0.2], [0.1, 0.5, 0.6, 0.9]], "max")
+    assert epoch == 4 and mean == pytest.approx([0.1, 0.35, 0.4, 0.55])
+    assert mean_curve_epoch([[0.3, 0.3], [0.3, 0.3]], "max")[0] == 1  # the earliest of equals
 
 
 @pytest.mark.parametrize(
