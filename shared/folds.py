@@ -74,7 +74,12 @@ def select_folds(
         folds.append(record)
     epoch, mean = mean_curve_epoch([f["curve"] for f in folds], mode)
     plot_fold_curves(
-        [f["curve"] for f in folds], mean, epoch, monitor, run.plots / "selection_folds.png"
+        [f["curve"] for f in folds],
+        [_fold_label(f) for f in folds],
+        mean,
+        epoch,
+        monitor,
+        run.plots / "selection_folds.png",
     )
     print(
         f"K-fold selection: mean {monitor} best at epoch {epoch} ({mean[epoch - 1]:.4f}); "
@@ -116,6 +121,13 @@ def _fold_record(fold: int, result: FitResult, report: dict, monitor: str) -> di
         "seconds": round(result.train_seconds, 3),
         "curve": [float(r[monitor]) for r in result.history],
     }
+
+
+def _fold_label(record: dict) -> str:
+    """`fold 1 (george)`: the fold and the groups it validated on, if the data named them."""
+    groups = record["validation"].get("validation_groups", [])
+    shown = ", ".join(groups[:2]) + (", ..." if len(groups) > 2 else "")
+    return f"fold {record['fold']}" + (f" ({shown})" if shown else "")
 
 
 def fold_seconds(record: dict) -> float:

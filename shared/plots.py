@@ -42,13 +42,27 @@ def plot_history(history: list[dict], path: os.PathLike, best_epoch: int | None 
 
 
 def plot_fold_curves(
-    curves: list[list[float]], mean: list[float], best_epoch: int, metric: str, path: os.PathLike
+    curves: list[list[float]],
+    labels: list[str],
+    mean: list[float],
+    best_epoch: int,
+    metric: str,
+    path: os.PathLike,
 ) -> None:
-    """K-fold selection: each fold's validation curve, their mean, and the epoch it chose."""
-    figure, axis = plt.subplots(figsize=(6, 3.8))
-    for fold, curve in enumerate(curves):
-        epochs = range(1, len(curve) + 1)
-        axis.plot(epochs, curve, alpha=0.5, linewidth=1, label=f"fold {fold}")
+    """K-fold selection: each fold's validation curve (dotted where it had stopped and its last
+    value stands in), their mean, and the epoch it chose."""
+    figure, axis = plt.subplots(figsize=(6.5, 3.8))
+    for curve, label in zip(curves, labels):
+        (line,) = axis.plot(range(1, len(curve) + 1), curve, alpha=0.6, linewidth=1, label=label)
+        if len(curve) < len(mean):
+            axis.plot(
+                [len(curve), len(mean)],
+                [curve[-1]] * 2,
+                color=line.get_color(),
+                alpha=0.6,
+                linewidth=1,
+                linestyle=":",
+            )
     axis.plot(range(1, len(mean) + 1), mean, color="black", linewidth=2, label="mean")
     axis.axvline(best_epoch, color="grey", linestyle="--", linewidth=1, label="chosen")
     axis.set_title(f"validation {metric.removeprefix('val_')} per fold")
