@@ -116,7 +116,7 @@ class SpeechConfig(TFDSConfig, GroupedFilesConfig, CacheConfig, RecurrentConfig)
     streaming: bool = option(
         False,
         "Build a network that can listen to a stream one hop at a time (implies "
-        "--bidirectional false): causal convolutions and a per-clip normalization over the "
+        "--no-bidirectional): causal convolutions and a per-clip normalization over the "
         "last --clip_seconds heard; export_lite then also writes a streaming model",
     )
     conv_filters: int = option(32, "Filters of each of the two 3x3 convolution blocks", min=1)
