@@ -76,7 +76,7 @@ def train(task: Task, config: Any, run_dir: Optional[Path] = None) -> dict:
     """
     placement = distribute.place(config)  # before TensorFlow's first op
     data, config = task.load_data(config)  # checks the data before anything is written
-    if getattr(config, "selection_folds", 1) > 1:  # the last fold exists (the data name it)
+    if _selection_folds(config) > 1:  # the last fold exists (the data name it)
         last = config.selection_folds - 1
         task.load_data(dataclasses.replace(config, validation_fold=last, selection_folds=1))
     root = placement.run_root(run_dir or config.output_dir)
@@ -100,7 +100,7 @@ def _train(task: Task, config: Any, data: Any, root: Path, placement: distribute
         selected = model
         if config.refit != "none":
             epochs, folds = result.best_epoch, None
-            if config.selection_folds > 1:
+            if _selection_folds(config) > 1:
                 folds = _fold_selection(task, config, run, result, datasets, placement)
                 epochs = folds.best_epoch
             placement.resume_together(run.refit_state)
@@ -182,6 +182,11 @@ def select(
         verbose=verbose,
     )
     return model, result
+
+
+def _selection_folds(config: Any) -> int:
+    """`--selection_folds` of apps that hold out groups (`GroupedFilesConfig`); else 1."""
+    return getattr(config, "selection_folds", 1)
 
 
 def _fold_selection(
