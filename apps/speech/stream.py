@@ -23,6 +23,19 @@ from shared.errors import UserError
 from shared.run_dir import RunDir
 
 MODELS = ("streaming", "streaming_dynamic", "streaming_int8")
+# The detector's settings (`apps.speech.detection`): flag, default, help.
+DETECTOR_FLAGS = (
+    ("threshold", detection.THRESHOLD, "Smoothed probability to report"),
+    ("smoothing", detection.SMOOTHING, "Seconds of posteriors averaged"),
+    ("refractory", detection.REFRACTORY, "Seconds without a report after a keyword"),
+    (
+        "gate_db",
+        detection.GATE_DB,
+        "Report only while the last clip's loudest hop is this many dB above the noise floor "
+        "of the --floor_seconds before it (0: no gate)",
+    ),
+    ("floor_seconds", detection.FLOOR_SECONDS, "Window of the noise-floor estimate"),
+)
 
 
 @command
@@ -30,37 +43,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = run_parser(__doc__.split("\n\n")[0], "python -m apps.speech.stream")
     parser.add_argument("recording", help="WAV file (any rate or format)")
     parser.add_argument("--model", default="streaming", choices=MODELS, help="Which LiteRT form")
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=detection.THRESHOLD,
-        help="Smoothed probability to report",
-    )
-    parser.add_argument(
-        "--smoothing",
-        type=float,
-        default=detection.SMOOTHING,
-        help="Seconds of posteriors averaged",
-    )
-    parser.add_argument(
-        "--refractory",
-        type=float,
-        default=detection.REFRACTORY,
-        help="Seconds without a report after a keyword",
-    )
-    parser.add_argument(
-        "--gate_db",
-        type=float,
-        default=detection.GATE_DB,
-        help="Report only while the last clip's loudest hop is this many dB above the noise "
-        "floor of the --floor_seconds before it (0: no gate)",
-    )
-    parser.add_argument(
-        "--floor_seconds",
-        type=float,
-        default=detection.FLOOR_SECONDS,
-        help="Window of the noise-floor estimate",
-    )
+    for name, default, text in DETECTOR_FLAGS:
+        parser.add_argument(f"--{name}", type=float, default=default, help=text)
     parser.add_argument(
         "--ignore",
         default=None,

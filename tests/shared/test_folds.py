@@ -12,13 +12,10 @@ from shared.config import GroupedFilesConfig
 from shared.data import hold_out_groups
 from shared.folds import mean_curve_epoch
 from shared.runner import train_command
-from shared.task import Datasets
 from tests.shared.test_runner import EVENTS
 from tests.shared.test_runner import RefitToyTask
 from tests.shared.test_runner import ToyConfig
-from tests.shared.test_runner import normalized
 from tests.shared.test_runner import read_metrics
-from tests.shared.test_runner import recorded
 
 GROUP_SIZE = 64  # five groups of training points; validation holds one (20%)
 
@@ -36,6 +33,12 @@ def toy_split(config) -> dict[str, np.ndarray]:
     return {"points": points, "labels": labels}
 
 
+class GroupedSplits(dict):
+    """The toy's datasets by split, and the groups that validate."""
+
+    groups: list[str] = []
+
+
 class FoldToyTask(RefitToyTask):
     """The logged toy whose validation holds whole groups, fold by `--validation_fold`."""
 
@@ -47,30 +50,17 @@ class FoldToyTask(RefitToyTask):
         groups = [f"g{i // GROUP_SIZE}" for i in train_index]
         train, val = hold_out_groups(train_index, groups, 0.2, config.seed, config.validation_fold)
         test = list(range(5 * GROUP_SIZE, len(arrays["labels"])))
-        data = {
-            name: tf.data.Dataset.from_tensor_slices(
-                (arrays["points"][index], arrays["labels"][index])
-            )
-            for name, index in (("train", train), ("val", val), ("test", test))
-        }
-        data["groups"] = sorted({groups[i] for i in val})
+        data = GroupedSplits(
+            (name, tf.data.Dataset.from_tensor_slices((arrays["points"][i], arrays["labels"][i])))
+            for name, i in (("train", train), ("val", val), ("test", test))
+        )
+        data.groups = sorted({groups[i] for i in val})
         return data, config
 
-    def fit_preprocessing(self, config, data):
-        return super().fit_preprocessing(config, {"train": data["train"]})
-
     def make_datasets(self, config, data, preprocessor):
-        train = data["train"].shuffle(256, seed=config.seed).batch(config.batch_size)
-        both = data["train"].concatenate(data["val"]).shuffle(320, seed=config.seed)
-        logged = {
-            "train": recorded(train, "train"),
-            "val": recorded(data["val"].batch(64), "val"),
-            "final": recorded(both.batch(config.batch_size), "final"),
-        }
-        logged = {name: normalized(d, preprocessor) for name, d in logged.items()}
-        counts = {"train": 256, "val": 64, "test": 64, "train_and_val": 320}
-        report = {"validation": {"validation_groups": data["groups"]}}
-        return Datasets(logged["train"], logged["val"], counts, logged["final"], report=report)
+        datasets = super().make_datasets(config, data, preprocessor)
+        datasets.report = {"validation": {"validation_groups": data.groups}}
+        return datasets
 
 
 @command
