@@ -144,7 +144,7 @@ def group_folds(names: list[str], sizes: Counter, target: float, seed: int) -> l
                 break
             held.add(name)
             count += sizes[name]
-        if not held or len(held) == len(names) or (folds and count < target / 2):
+        if folds and count < target / 2:
             break
         folds.append(held)
         order = [name for name in order if name not in held]
@@ -266,7 +266,7 @@ def refuse_fold(config: Any, source: str) -> None:
     if fold:
         raise UserError(
             f"--validation_fold {fold} (--selection_folds): {source} has its own validation "
-            "split; folds are held out of train/ only (remove the val/ folder to use them)"
+            "split; folds are held out of train/ only (use --data_dir without a val/ folder)"
         )
 
 

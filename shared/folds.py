@@ -112,10 +112,9 @@ def mean_curve_epoch(curves: list[list[float]], mode: str) -> tuple[int, list[fl
 
 def _fold_record(fold: int, result: FitResult, report: dict, monitor: str) -> dict:
     """One fold's part of the record: which data validated, its curve and its own choice."""
-    validation = report.get("validation", {}) if isinstance(report, dict) else {}
     return {
         "fold": fold,
-        "validation": validation,
+        "validation": report.get("validation", {}),
         "best_epoch": result.best_epoch,
         "epochs_trained": len(result.history),
         "seconds": round(result.train_seconds, 3),
